@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+// audio-index: CLAP audio knowledge indexes. Dependencies point one way:
+//   C libraries → leaf modules (NumPyFormat, Diagnostics, AudioIO, LinearAlgebra, DSP, Manifest)
+//   → CLAPFrontEnd → AudioIndexCLI (executable `audio-index`).
+// Each C library sits behind one thin system-library target and is imported by one leaf module only.
+import PackageDescription
+
+let package = Package(
+    name: "audio-index",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "audio-index", targets: ["AudioIndexCLI"]),
+        .library(name: "AudioIndexKit", targets: ["NumPyFormat", "Diagnostics", "AudioIO", "DSP", "CLAPFrontEnd", "Manifest"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: C libraries from Debian (one thin target each)
+        .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
+        .systemLibrary(name: "CFFTW3f", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // MARK: Leaf modules
+        .target(name: "Diagnostics"),
+        .target(name: "NumPyFormat", dependencies: ["Diagnostics"]),
+        .target(name: "AudioIO", dependencies: ["CSndfile", "CSoxr", "Diagnostics"]),
+        .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
+        .target(name: "DSP", dependencies: ["CFFTW3f", "LinearAlgebra"]),
+        .target(name: "Manifest", dependencies: ["Diagnostics"]),
+
+        // MARK: CLAP audio front ends (laion, laion-fusion, hf)
+        .target(name: "CLAPFrontEnd", dependencies: ["DSP", "Diagnostics"]),
+
+        // MARK: Thin CLI
+        .executableTarget(
+            name: "AudioIndexCLI",
+            dependencies: [
+                "Diagnostics", "NumPyFormat", "AudioIO", "DSP", "CLAPFrontEnd", "Manifest",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: Tests (fixtures live in Tests/Fixtures and are found relative to #filePath)
+        .target(name: "TestSupport", dependencies: ["NumPyFormat"], path: "Tests/TestSupport"),
+        .testTarget(name: "NumPyFormatTests", dependencies: ["NumPyFormat", "TestSupport"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics"]),
+        .testTarget(name: "AudioIOTests", dependencies: ["AudioIO", "TestSupport"]),
+        .testTarget(name: "DSPTests", dependencies: ["DSP", "LinearAlgebra", "TestSupport"]),
+        .testTarget(name: "CLAPFrontEndTests", dependencies: ["CLAPFrontEnd", "AudioIO", "DSP", "NumPyFormat", "TestSupport"]),
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["NumPyFormat", "TestSupport"]),
+    ]
+)
