@@ -10,7 +10,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "audio-index", targets: ["AudioIndexCLI"]),
-        .library(name: "AudioIndexKit", targets: ["NumPyFormat", "Diagnostics", "AudioIO", "DSP", "CLAPFrontEnd", "Manifest"]),
+        .library(name: "AudioIndexKit", targets: ["NumPyFormat", "Diagnostics", "FileIO", "AudioIO", "DSP", "CLAPFrontEnd", "Manifest"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,7 +24,8 @@ let package = Package(
 
         // MARK: Leaf modules
         .target(name: "Diagnostics"),
-        .target(name: "NumPyFormat", dependencies: ["Diagnostics"]),
+        .target(name: "FileIO", dependencies: ["Diagnostics"]),
+        .target(name: "NumPyFormat", dependencies: ["Diagnostics", "FileIO"]),
         .target(name: "AudioIO", dependencies: ["CSndfile", "CSoxr", "Diagnostics"]),
         .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
         .target(name: "DSP", dependencies: ["CFFTW3f", "LinearAlgebra"]),
@@ -37,15 +38,15 @@ let package = Package(
         .executableTarget(
             name: "AudioIndexCLI",
             dependencies: [
-                "Diagnostics", "NumPyFormat", "AudioIO", "DSP", "CLAPFrontEnd", "Manifest",
+                "Diagnostics", "FileIO", "NumPyFormat", "AudioIO", "DSP", "CLAPFrontEnd", "Manifest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         // MARK: Tests (fixtures live in Tests/Fixtures and are found relative to #filePath)
-        .target(name: "TestSupport", dependencies: ["NumPyFormat"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["NumPyFormat", "FileIO"], path: "Tests/TestSupport"),
         .testTarget(name: "NumPyFormatTests", dependencies: ["NumPyFormat", "TestSupport"]),
-        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "FileIO"]),
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO", "TestSupport"]),
         .testTarget(name: "DSPTests", dependencies: ["DSP", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "CLAPFrontEndTests", dependencies: ["CLAPFrontEnd", "AudioIO", "DSP", "NumPyFormat", "TestSupport"]),

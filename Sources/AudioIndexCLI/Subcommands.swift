@@ -1,0 +1,6 @@
+import ArgumentParser
+
+extension AudioIndex {
+    /// Every subcommand, in the order `--help` lists them.
+    static let subcommandList: [ParsableCommand.Type] = []
+}
