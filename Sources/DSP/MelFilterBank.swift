@@ -130,8 +130,8 @@ extension MelFilterBank {
     /// `torchaudio.functional.melscale_fbanks(n_freqs, f_min, f_max, n_mels, sample_rate,
     /// norm=None, mel_scale="htk")`, the bank `torchaudio.transforms.MelSpectrogram` builds with its
     /// defaults (laion_clap `training/data.py:363-399`). Everything is float32 tensor arithmetic:
-    /// `torch.linspace` (CPU kernel: the first half counted up from the start, the second half down
-    /// from the end, in 8-lane vectors), `700·(10^(m/2595) − 1)`, and the triangles of
+    /// `torch.linspace` (see `TorchCPU.linspace`), `700·(10^(m/2595) − 1)` (torch's vectorised
+    /// `pow`; `powf` here, identical on these 66 points), and the triangles of
     /// `_create_triangular_filterbank`. Only the edges `f_min`, `f_max` are converted in float64
     /// (Python `math.log10`).
     public static func torchaudioHTK(sampleRate: Int, frequencyBins: Int, melBins: Int,
@@ -233,33 +233,17 @@ enum NumPy {
 
 /// PyTorch CPU kernels whose float32 arithmetic the torchaudio bank depends on.
 enum TorchCPU {
-    /// `torch.linspace(start, end, steps)` for float32 on an AVX2 CPU (ATen
-    /// `RangeFactoriesKernel.cpp` `linspace_kernel`): `step = (end − start) / (steps − 1)` in float32;
-    /// index `i < steps/2` is `start + step·i`, later ones `end − step·(steps − 1 − i)`. The
-    /// vectorised loop handles 16 elements at a time as two 8-lane vectors, each computed as
-    /// `base + lane·step` from its first index; the remaining tail elements use the scalar formula.
+    /// `torch.linspace(start, end, steps)` for float32 on CPU (ATen `RangeFactoriesKernel.cpp`
+    /// `linspace_kernel`, scalar loop): `step = (end − start) / (steps − 1)` in float32; index
+    /// `i < steps/2` is `start + step·i`, later ones `end − step·(steps − 1 − i)`. The kernel is
+    /// compiled for AVX2/AVX512 with FMA contraction, so each of those is one fused multiply-add
+    /// (checked against torch 2.13: all 66 mel points bit-identical, 12 differ without fusing).
     static func linspace(_ start: Float, _ end: Float, count: Int) -> [Float] {
         precondition(count >= 2)
         let step: Float = (end - start) / Float(count - 1)
         let halfway = count / 2
-        let lanes = 8
-        var out = [Float](repeating: 0, count: count)
-        func scalar(_ idx: Int) -> Float {
-            idx < halfway ? start + step * Float(idx) : end - step * Float(count - idx - 1)
+        return (0..<count).map { i in
+            i < halfway ? start.addingProduct(step, Float(i)) : end.addingProduct(-step, Float(count - i - 1))
         }
-        var i = 0
-        while i + 2 * lanes <= count {
-            for v in 0..<2 {
-                let idx = i + v * lanes
-                let base = scalar(idx)
-                for lane in 0..<lanes { out[idx + lane] = base + Float(lane) * step }
-            }
-            i += 2 * lanes
-        }
-        while i < count {
-            out[i] = scalar(i)
-            i += 1
-        }
-        return out
     }
 }

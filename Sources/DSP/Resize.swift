@@ -48,7 +48,7 @@ public enum Resize {
             let scale: Float = Float(input) / Float(output)
             var taps = Taps(width: 2)
             for i in 0..<output {
-                var src: Float = scale * (Float(i) + 0.5) - 0.5
+                var src: Float = Float(-0.5).addingProduct(scale, Float(i) + 0.5)
                 if src < 0 { src = 0 }
                 let i0 = min(Int(src.rounded(.down)), input - 1)
                 let lambda1 = min(max(src - Float(i0), 0), 1)

@@ -123,14 +123,15 @@ public enum NaiveResize {
     public static func bilinear(_ x: Matrix<Float>, rows: Int, columns: Int, antialias: Bool) -> Matrix<Double> {
         let r = weights(input: x.rows, output: rows, antialias: antialias)
         let c = weights(input: x.columns, output: columns, antialias: antialias)
+        // The nonzero entries of each weight row (the sum over zero weights adds nothing).
+        let rowTaps = (0..<rows).map { i in (0..<x.rows).filter { r[i, $0] != 0 } }
+        let columnTaps = (0..<columns).map { j in (0..<x.columns).filter { c[j, $0] != 0 } }
         var out = Matrix<Double>(rows: rows, columns: columns)
         for i in 0..<rows {
             for j in 0..<columns {
                 var sum = 0.0
-                for k in 0..<x.rows where r[i, k] != 0 {
-                    for l in 0..<x.columns where c[j, l] != 0 {
-                        sum += r[i, k] * c[j, l] * Double(x[k, l])
-                    }
+                for k in rowTaps[i] {
+                    for l in columnTaps[j] { sum += r[i, k] * c[j, l] * Double(x[k, l]) }
                 }
                 out[i, j] = sum
             }

@@ -1,0 +1,75 @@
+@testable import DSP
+import LinearAlgebra
+import NumPyFormat
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("FFT and centred STFT power")
+struct PowerSpectrogramTests {
+    @Test("FFTW r2c equals the direct DFT to single-precision rounding", arguments: [16, 1024])
+    func fftMatchesDFT(size: Int) {
+        var rng = SeededGenerator(seed: UInt64(size))
+        let x = rng.floats(size)
+        let fft = RealFFT(size: size)
+        for i in 0..<size { fft.input[i] = x[i] }
+        fft.execute()
+        let exact = NaiveDFT.forward(x.map(Double.init))
+        // Error of a float32 FFT: ~ε·log2(n)·‖x‖; ‖x‖ ≈ √(n/3) for uniform [-1, 1].
+        let norm = x.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
+        let bound = 4 * Double(Float.ulpOfOne) * log2(Double(size)) * norm
+        for k in 0...(size / 2) {
+            #expect(abs(Double(fft.output[2 * k]) - exact[k].re) <= bound, "re[\(k)]")
+            #expect(abs(Double(fft.output[2 * k + 1]) - exact[k].im) <= bound, "im[\(k)]")
+        }
+    }
+
+    @Test("reflect padding maps indices like numpy.pad(mode='reflect'), including pads longer than the signal")
+    func reflect() {
+        // np.pad(np.arange(3), 5, mode='reflect') and np.pad(np.arange(5), 7, mode='reflect')
+        #expect((-5..<8).map { PowerSpectrogram.reflectIndex($0, count: 3) } == [1, 0, 1, 2, 1, 0, 1, 2, 1, 0, 1, 2, 1])
+        #expect((-7..<12).map { PowerSpectrogram.reflectIndex($0, count: 5) }
+                    == [1, 2, 3, 4, 3, 2, 1, 0, 1, 2, 3, 4, 3, 2, 1, 0, 1, 2, 3])
+        #expect((-2..<3).map { PowerSpectrogram.reflectIndex($0, count: 1) } == [0, 0, 0, 0, 0])
+        #expect(NaiveSpectrogram.reflectPadded([0, 1, 2], pad: 5) == [1, 0, 1, 2, 1, 0, 1, 2, 1, 0, 1, 2, 1])
+    }
+
+    @Test("STFT power equals the naive definition (reflect pad, periodic Hann, direct DFT)",
+          arguments: [(3000, 256, 100), (700, 64, 30), (40, 64, 16), (1, 8, 4)])
+    func matchesNaive(length: Int, fftSize: Int, hop: Int) {
+        var rng = SeededGenerator(seed: UInt64(length))
+        let x = rng.floats(length, in: -0.5...0.5)
+        let fast = PowerSpectrogram(fftSize: fftSize, hopLength: hop).power(x)
+        let exact = NaiveSpectrogram.power(x, fftSize: fftSize, hopLength: hop)
+        #expect(fast.rows == length / hop + 1 && fast.rows == exact.rows && fast.columns == fftSize / 2 + 1)
+        checkPerFrame(fast.values.map(Double.init), exact, relative: 1e-6)
+        let bins = 1..<(fftSize / 2)
+        let fastDouble = PowerSpectrogram(fftSize: fftSize, hopLength: hop).powerDouble(x, bins: bins)
+        let exactSlice = Matrix(rows: exact.rows, columns: bins.count,
+                                values: (0..<exact.rows).flatMap { t in bins.map { exact[t, $0] } })
+        checkPerFrame(fastDouble.values, exactSlice, relative: 1e-6, frameMax: (0..<exact.rows).map { exact.row($0).max()! })
+    }
+
+    @Test("STFT power of a chirp with a click matches NumPy float64 within 1e-6 of each frame's peak")
+    func matchesNumPy() throws {
+        let signal = try Fixtures.npy("dsp/stft/signal.npy").float32Values()!
+        let reference = try Fixtures.npy("dsp/stft/power_f64.npy")
+        let exact = Matrix(rows: reference.shape[0], columns: reference.shape[1], values: reference.float64Values()!)
+        let fast = PowerSpectrogram(fftSize: 1024, hopLength: 480).power(signal)
+        #expect(fast.rows == 42 && fast.columns == 513)
+        checkPerFrame(fast.values.map(Double.init), exact, relative: 1e-6)
+    }
+
+    /// |P − P_exact| ≤ relative × the frame's largest exact power, for every bin.
+    func checkPerFrame(_ fast: [Double], _ exact: Matrix<Double>, relative: Double, frameMax: [Double]? = nil,
+                       sourceLocation: SourceLocation = #_sourceLocation) {
+        var worst = 0.0
+        for t in 0..<exact.rows {
+            let peak = frameMax?[t] ?? exact.row(t).max()!
+            for k in 0..<exact.columns {
+                worst = max(worst, abs(fast[t * exact.columns + k] - exact[t, k]) / max(peak, 1e-30))
+            }
+        }
+        #expect(worst <= relative, "worst |ΔP| / frame peak = \(worst)", sourceLocation: sourceLocation)
+    }
+}
