@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO", "TestSupport"]),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "TestSupport"]),
         .testTarget(name: "DSPTests", dependencies: ["DSP", "LinearAlgebra", "NumPyFormat", "TestSupport"]),
-        .testTarget(name: "CLAPFrontEndTests", dependencies: ["CLAPFrontEnd", "AudioIO", "DSP", "NumPyFormat", "TestSupport"]),
+        .testTarget(name: "CLAPFrontEndTests", dependencies: ["CLAPFrontEnd", "AudioIO", "DSP", "LinearAlgebra", "FileIO", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["NumPyFormat", "TestSupport"]),
     ]

@@ -84,12 +84,24 @@ public final class CLAPFrontEnd {
     /// `clip(x, −1, 1)`, times 32767 in float32, truncated toward zero to int16, divided by 32767
     /// in float64 and rounded to float32. A 16-bit PCM sample k/32768 becomes
     /// `trunc(k·32767/32768)/32767`. NaN (which decoders reject) maps to 0, as the x86 cast does.
+    ///
+    /// The division is done as a multiplication by `1/32767` in float64: `q/32767` is never within
+    /// 2⁻³⁹ (relative) of a float32 rounding midpoint for |q| < 32767 (32767 is odd, so
+    /// `q/32767` is never a dyadic rational), far more than the 2⁻⁵² the reciprocal's rounding can
+    /// move it, so the float32 results are identical (the tests check all 65,535 values).
     public static func int16RoundTrip(_ x: [Float]) -> [Float] {
-        x.map { v in
-            let clipped = min(max(v, -1), 1)
-            let scaled: Float = clipped * 32767
-            let q = scaled.isNaN ? 0 : Int16(scaled.rounded(.towardZero))
-            return Float(Double(q) / 32767.0)
+        let reciprocal = 1.0 / 32767.0
+        return [Float](unsafeUninitializedCapacity: x.count) { out, initialized in
+            x.withUnsafeBufferPointer { input in
+                for i in 0..<input.count {
+                    let v = input[i]
+                    let clipped = v.isNaN ? 0 : min(max(v, -1), 1)
+                    let scaled: Float = clipped * 32767
+                    // |scaled| ≤ 32767: the conversion truncates toward zero, as the C cast does.
+                    out[i] = Float(Double(Int32(scaled)) * reciprocal)
+                }
+            }
+            initialized = x.count
         }
     }
 

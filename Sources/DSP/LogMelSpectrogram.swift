@@ -3,13 +3,13 @@ import LinearAlgebra
 /// Log-mel spectrogram: centred STFT power → mel filter bank → decibels.
 ///
 /// The precision follows the filter bank (see `MelFilterBank`):
-/// - single-precision bank (laion_clap, torch): power `re² + im²` in float32, mel product by
-///   `sgemm`, `10·log10` in float32 — torchlibrosa `Spectrogram` + `LogmelFilterBank` and torchaudio
+/// - single-precision bank (laion_clap, torch): power rounded to float32, mel product by `sgemm`,
+///   `10·log10` in float32 — torchlibrosa `Spectrogram` + `LogmelFilterBank` and torchaudio
 ///   `MelSpectrogram` + `AmplitudeToDB` compute all of this in float32;
-/// - double-precision bank (transformers): power squared in float64 from the float32 bins, mel by
-///   `dgemm`, `max(1e-10, ·)`, dB in float64, optional `top_db` clip, then rounded to float32 —
+/// - double-precision bank (transformers): power in float64, mel by `dgemm`, `max(1e-10, ·)`, dB in float64, optional `top_db` clip, then rounded to float32 —
 ///   `audio_utils.spectrogram(..., mel_filters, log_mel="dB")`, which returns float32.
 ///
+/// The STFT itself runs in double precision by default (`FFTPrecision`).
 /// Only the filter bank's nonzero rows (`activeBins`) enter the product: the other bins multiply
 /// zeros. The slow twin (`NaiveLogMel`) multiplies all bins in double precision.
 ///
@@ -27,10 +27,11 @@ public final class LogMelSpectrogram {
     private let activeWeightsFloat: Matrix<Float>?
     private let activeWeightsDouble: Matrix<Double>?
 
-    public init(fftSize: Int, hopLength: Int, filterBank: MelFilterBank, amin: Double = 1e-10, topDB: Double? = nil) {
+    public init(fftSize: Int, hopLength: Int, filterBank: MelFilterBank, amin: Double = 1e-10, topDB: Double? = nil,
+                precision: FFTPrecision = .double) {
         precondition(filterBank.frequencyBins == fftSize / 2 + 1,
                      "filter bank has \(filterBank.frequencyBins) frequency rows, an FFT of \(fftSize) gives \(fftSize / 2 + 1)")
-        spectrogram = PowerSpectrogram(fftSize: fftSize, hopLength: hopLength)
+        spectrogram = PowerSpectrogram(fftSize: fftSize, hopLength: hopLength, precision: precision)
         self.filterBank = filterBank
         self.amin = amin
         self.topDB = topDB
