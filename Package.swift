@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "AudioIO", dependencies: ["CSndfile", "CSoxr", "Diagnostics"]),
         .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
         .target(name: "DSP", dependencies: ["CFFTW3f", "LinearAlgebra"]),
-        .target(name: "Manifest", dependencies: ["Diagnostics"]),
+        .target(name: "Manifest", dependencies: ["Diagnostics", "FileIO"]),
 
         // MARK: CLAP audio front ends (laion, laion-fusion, hf)
         .target(name: "CLAPFrontEnd", dependencies: ["DSP", "Diagnostics"]),
@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO", "TestSupport"]),
         .testTarget(name: "DSPTests", dependencies: ["DSP", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "CLAPFrontEndTests", dependencies: ["CLAPFrontEnd", "AudioIO", "DSP", "NumPyFormat", "TestSupport"]),
-        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "TestSupport"]),
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "Diagnostics", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["NumPyFormat", "TestSupport"]),
     ]
 )
