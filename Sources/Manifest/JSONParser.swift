@@ -123,22 +123,13 @@ struct JSONParser {
 
     private mutating func parseObject() throws -> JSONNode {
         let start = i
-        try enterContainer()
-        i += 1  // {
         var members: [(key: String, keyOffset: Int, value: JSONNode)] = []
-        skipWhitespace()
-        if i < bytes.count && bytes[i] == UInt8(ascii: "}") {
-            i += 1
-            depth -= 1
-            return JSONNode(value: .object(members), start: start, end: i)
-        }
-        while true {
+        if try openContainer(close: "}") { return JSONNode(value: .object(members), start: start, end: i) }
+        repeat {
             skipWhitespace()
             guard i < bytes.count else { throw endInside("object") }
             guard bytes[i] == UInt8(ascii: "\"") else {
-                if bytes[i] == UInt8(ascii: "}") && !members.isEmpty {
-                    throw JSONSyntaxError(offset: i, detail: "a comma before \"}\"", advice: "remove the trailing comma")
-                }
+                if bytes[i] == UInt8(ascii: "}") { throw trailingComma("}") }
                 throw unexpected(expecting: "a key in double quotes")
             }
             let keyOffset = i
@@ -148,53 +139,52 @@ struct JSONParser {
             guard bytes[i] == UInt8(ascii: ":") else { throw unexpected(expecting: "\":\" after the key") }
             i += 1
             skipWhitespace()
-            let value = try parseValue()
-            members.append((key, keyOffset, value))
-            skipWhitespace()
-            guard i < bytes.count else { throw endInside("object") }
-            if bytes[i] == UInt8(ascii: ",") {
-                i += 1
-                continue
-            }
-            if bytes[i] == UInt8(ascii: "}") {
-                i += 1
-                depth -= 1
-                return JSONNode(value: .object(members), start: start, end: i)
-            }
-            throw unexpected(expecting: "\",\" or \"}\"")
-        }
+            members.append((key, keyOffset, try parseValue()))
+        } while try nextItem(close: "}", inside: "object")
+        return JSONNode(value: .object(members), start: start, end: i)
     }
 
     private mutating func parseArray() throws -> JSONNode {
         let start = i
-        try enterContainer()
-        i += 1  // [
         var elements: [JSONNode] = []
-        skipWhitespace()
-        if i < bytes.count && bytes[i] == UInt8(ascii: "]") {
-            i += 1
-            depth -= 1
-            return JSONNode(value: .array(elements), start: start, end: i)
-        }
-        while true {
+        if try openContainer(close: "]") { return JSONNode(value: .array(elements), start: start, end: i) }
+        repeat {
             skipWhitespace()
-            if i < bytes.count && bytes[i] == UInt8(ascii: "]") && !elements.isEmpty {
-                throw JSONSyntaxError(offset: i, detail: "a comma before \"]\"", advice: "remove the trailing comma")
-            }
+            if i < bytes.count && bytes[i] == UInt8(ascii: "]") { throw trailingComma("]") }
             elements.append(try parseValue())
-            skipWhitespace()
-            guard i < bytes.count else { throw endInside("array") }
-            if bytes[i] == UInt8(ascii: ",") {
-                i += 1
-                continue
-            }
-            if bytes[i] == UInt8(ascii: "]") {
-                i += 1
-                depth -= 1
-                return JSONNode(value: .array(elements), start: start, end: i)
-            }
-            throw unexpected(expecting: "\",\" or \"]\"")
+        } while try nextItem(close: "]", inside: "array")
+        return JSONNode(value: .array(elements), start: start, end: i)
+    }
+
+    /// Steps over the opening bracket at `i`, counting depth; true when the container is empty and
+    /// its `close` bracket has been read too.
+    private mutating func openContainer(close: Unicode.Scalar) throws -> Bool {
+        try enterContainer()
+        i += 1
+        skipWhitespace()
+        guard i < bytes.count && bytes[i] == UInt8(ascii: close) else { return false }
+        i += 1
+        depth -= 1
+        return true
+    }
+
+    /// After a member or element: true at a comma (another item follows), false after the `close`
+    /// bracket (the container is done).
+    private mutating func nextItem(close: Unicode.Scalar, inside what: String) throws -> Bool {
+        skipWhitespace()
+        guard i < bytes.count else { throw endInside(what) }
+        if bytes[i] == UInt8(ascii: ",") {
+            i += 1
+            return true
         }
+        guard bytes[i] == UInt8(ascii: close) else { throw unexpected(expecting: "\",\" or \"\(close)\"") }
+        i += 1
+        depth -= 1
+        return false
+    }
+
+    private func trailingComma(_ close: String) -> JSONSyntaxError {
+        JSONSyntaxError(offset: i, detail: "a comma before \"\(close)\"", advice: "remove the trailing comma")
     }
 
     /// Reads a string starting at the opening quote; leaves `i` after the closing quote.
