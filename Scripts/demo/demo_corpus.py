@@ -8,11 +8,13 @@ see Docs/DemoCorpus.md for what is selected and why, and Docs/ManifestFormat.md 
 
 Steps: pull the chosen gcompris clips out of Qt .rcc archives, read each package's DEP-5
 copyright file (last matching Files pattern wins), derive captions from file names and the
-games' own board texts, and write one JSON Lines record per clip, sorted by id, in exactly the
-layout `ManifestWriter` writes (so the manifest is byte-identical from run to run).
+games' own board texts, hash each clip, and produce one JSON Lines record per clip, sorted by id,
+in exactly the layout `ManifestWriter` writes (so the manifest is byte-identical from run to run).
+An existing manifest is not overwritten but checked against the fetched corpus (--update rewrites).
 """
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -281,8 +283,10 @@ def build(work, manifest):
         source = f"Debian {package} {version}: /{package_path}"
         if urls:
             source += " (" + " ".join(urls) + ")"
+        with open(audio_path, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
         extra = {"package": package, "version": version, "package_path": "/" + package_path,
-                 "upstream_path": upstream_path, "copyright": holders}
+                 "upstream_path": upstream_path, "copyright": holders, "sha256": digest}
         if urls:
             extra["urls"] = urls
         lines.append((clip_id, record(clip_id, rel(audio_path), captions, tags, licence, source, extra)))
@@ -332,7 +336,7 @@ def build(work, manifest):
             inner = by_base[name]
             out = os.path.join(extracted, activity, os.path.basename(inner))
             blob = files[inner]
-            if not (os.path.isfile(out) and os.path.getsize(out) == len(blob)):
+            if not (os.path.isfile(out) and open(out, "rb").read() == blob):
                 os.makedirs(os.path.dirname(out), exist_ok=True)
                 with open(out + ".tmp", "wb") as f:
                     f.write(blob)
@@ -358,8 +362,31 @@ def build(work, manifest):
     log(f"{GCOMPRIS} {version}: {count} clips extracted from .rcc archives")
 
     lines.sort(key=lambda pair: pair[0])
+    return lines
+
+
+def write_or_check(lines, manifest, update):
+    """Writes the manifest when it is absent or `update` is set; otherwise checks that the fetched
+    corpus gives exactly the committed manifest (same clips, captions, licences and audio hashes)."""
     text = "".join(line + "\n" for _, line in lines)
-    os.makedirs(manifest_dir, exist_ok=True)
+    if os.path.exists(manifest) and not update:
+        with open(manifest, encoding="utf-8") as f:
+            committed = f.read()
+        if committed == text:
+            log(f"{manifest} matches the fetched corpus: {len(lines)} clips")
+            return
+        old = {}
+        for line in committed.splitlines():
+            try:
+                old[json.loads(line)["id"]] = line
+            except (ValueError, KeyError, TypeError):
+                pass
+        new = dict(lines)
+        changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        raise CorpusError(f"the fetched corpus does not match {manifest}: {len(changed)} clip(s) differ, e.g. "
+                          + ", ".join(changed[:5]) + " (a changed or damaged file under the work folder? delete "
+                          "that package's folder there and run again; if the change is intended, run with --update-manifest)")
+    os.makedirs(os.path.dirname(os.path.abspath(manifest)), exist_ok=True)
     tmp = manifest + ".tmp"
     with open(tmp, "w", encoding="utf-8", newline="\n") as f:
         f.write(text)
@@ -406,6 +433,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", help="folder holding the unpacked packages")
     parser.add_argument("--manifest", help="JSON Lines manifest to write")
+    parser.add_argument("--update", action="store_true", help="rewrite the manifest even if it exists and differs")
     parser.add_argument("--self-test", action="store_true", help="check the naming and licence rules, then exit")
     args = parser.parse_args()
     if args.self_test:
@@ -414,7 +442,7 @@ def main():
     if not args.work or not args.manifest:
         parser.error("--work and --manifest are required")
     try:
-        build(args.work, args.manifest)
+        write_or_check(build(args.work, args.manifest), args.manifest, args.update)
     except CorpusError as e:
         print(f"demo-corpus: error: {e}", file=sys.stderr)
         return 1

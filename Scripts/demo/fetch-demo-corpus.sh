@@ -5,14 +5,16 @@
 #
 #   --work DIR       where packages are downloaded and unpacked (default: demo/ at the repo root,
 #                    git-ignored; about 65 MB of .deb files, 105 MB unpacked)
-#   --manifest FILE  the JSON Lines manifest to write (default: manifests/demo.jsonl, committed);
-#                    its paths are relative to its own folder, so keep --work where it points
+#   --manifest FILE  the JSON Lines manifest (default: manifests/demo.jsonl, committed); its paths
+#                    are relative to its own folder. Written if absent; if present, the fetched
+#                    corpus is checked against it (clips, captions, licences, SHA-256 of the audio)
+#   --update-manifest  rewrite FILE instead of checking it (after changing the selection)
 #
 # What it does (Docs/DemoCorpus.md): `apt-get download` of pinned package versions (running
 # `apt-get update` once if apt does not know them yet), `dpkg-deb -x` into DIR/<package>/, then
 # Scripts/demo/demo_corpus.py extracts the chosen gcompris clips from their Qt .rcc archives, reads
 # each package's DEP-5 copyright file for per-clip licences, derives captions from names and the
-# games' texts, and writes the manifest. Same packages → byte-identical manifest.
+# games' texts, and writes or checks the manifest. Same packages → byte-identical manifest.
 # Idempotent: packages already downloaded or unpacked at the pinned version are not fetched again.
 # Needs apt-get, dpkg-deb and python3 (standard library only); `apt-get update` needs root.
 set -euo pipefail
@@ -21,6 +23,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 work="$repo/demo"
 manifest="$repo/manifests/demo.jsonl"
+update=()
 
 # Pinned so the committed manifest matches what anyone fetches. Bookworm versions.
 packages=(
@@ -36,6 +39,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --work) [[ $# -ge 2 ]] || die "--work needs a folder"; work="$2"; shift 2 ;;
         --manifest) [[ $# -ge 2 ]] || die "--manifest needs a file name"; manifest="$2"; shift 2 ;;
+        --update-manifest) update=(--update); shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
@@ -125,5 +129,5 @@ for spec in "${packages[@]}"; do
     echo "$version" >"$target/.version"
 done
 
-python3 "$here/demo_corpus.py" --work "$work" --manifest "$manifest"
-say "done in $(( $(date +%s) - start )) s: $(wc -l <"$manifest") clips listed in $manifest"
+python3 "$here/demo_corpus.py" --work "$work" --manifest "$manifest" "${update[@]}" || die "the manifest step failed (see above)"
+say "done in $(( $(date +%s) - start )) s: $(wc -l <"$manifest") clips in $manifest, audio under $work"
