@@ -51,6 +51,6 @@ let package = Package(
         .testTarget(name: "DSPTests", dependencies: ["DSP", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "CLAPFrontEndTests", dependencies: ["CLAPFrontEnd", "AudioIO", "DSP", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["NumPyFormat", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["NumPyFormat", "AudioIO", "TestSupport"]),
     ]
 )
