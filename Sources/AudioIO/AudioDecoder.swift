@@ -56,7 +56,7 @@ public enum AudioDecoder {
         }
         let samples = try reader.readAllFrames()
         guard !samples.isEmpty else { throw .noFrames(path: reader.name) }
-        if let bad = samples.firstIndex(where: { !$0.isFinite }) {
+        if let bad = FiniteCheck.firstNonFinite(samples) {
             let value = samples[bad]
             throw .nonFiniteSample(path: reader.name, frame: bad / reader.channels, channel: bad % reader.channels,
                                    value: value.isNaN ? "NaN" : (value > 0 ? "+Inf" : "-Inf"))

@@ -83,38 +83,50 @@ final class SoundFileReader {
     }
 
     /// Frames asked of libsndfile per call: large enough that call overhead vanishes, small enough to
-    /// stay in L2 for the copy.
+    /// stay in L2 for libsndfile's conversion.
     static let chunkFrames = 16_384
+
+    /// The most samples reserved up front from the header's claim (256 MiB of floats, only address
+    /// space until written): a corrupt header cannot make us reserve more.
+    static let maxReservedSamples = 1 << 26
 
     /// Reads every frame until libsndfile reports the end, as interleaved 32-bit floats exactly as
     /// `sf_readf_float` returns them: integer PCM scaled by 1/2^(bits-1) (so PCM_16 gives k/32768),
     /// float data copied unchanged, lossy codecs unclipped (Vorbis exceeds ±1.0).
     ///
-    /// The header's frame count only bounds the first reservation; the buffer grows as data arrives,
-    /// because MP3 headers estimate and truncated files over-promise.
-    func readAllFrames() throws(AudioIOError) -> [Float] {
+    /// The header's frame count is only a capacity hint: reading continues into a growing array when
+    /// there is more (MP3 headers estimate), and stops early when there is less (truncated files).
+    /// Reading goes straight into uninitialised array storage, so nothing is zero-filled or copied.
+    ///
+    /// `reservingFrames` replaces the header's count as the hint (tests use it to force growth).
+    func readAllFrames(reservingFrames: Int64? = nil) throws(AudioIOError) -> [Float] {
         let chunkSamples = Self.chunkFrames * channels
-        let hint = Int(clamping: max(0, min(headerFrames, 1 << 24))) * channels
-        var samples = [Float](repeating: 0, count: max(hint, chunkSamples) + chunkSamples)
-        var filled = 0
-        while true {
-            if samples.count - filled < chunkSamples {
-                samples.append(contentsOf: repeatElement(0, count: max(samples.count, chunkSamples)))
+        let hinted = Int(clamping: max(0, reservingFrames ?? headerFrames)).multipliedReportingOverflow(by: channels)
+        let capacity = min(hinted.overflow ? Self.maxReservedSamples : hinted.partialValue, Self.maxReservedSamples) + chunkSamples
+        var reachedEnd = false
+        var samples = [Float](unsafeUninitializedCapacity: capacity) { buffer, count in
+            count = 0
+            while buffer.count - count >= chunkSamples {
+                let got = sf_readf_float(handle, buffer.baseAddress! + count, sf_count_t(Self.chunkFrames))
+                if got <= 0 { reachedEnd = true; return }
+                count += Int(got) * channels
             }
-            let start = filled
-            let got = samples.withUnsafeMutableBufferPointer { buffer in
-                sf_readf_float(handle, buffer.baseAddress! + start, sf_count_t(Self.chunkFrames))
-            }
-            if got <= 0 { break }
-            filled += Int(got) * channels
         }
-        samples.removeSubrange(filled...)
+        if !reachedEnd {
+            // More data than the header promised: continue chunk by chunk, letting the array grow.
+            var chunk = [Float](repeating: 0, count: chunkSamples)
+            while true {
+                let got = sf_readf_float(handle, &chunk, sf_count_t(Self.chunkFrames))
+                if got <= 0 { break }
+                samples.append(contentsOf: chunk[0 ..< Int(got) * channels])
+            }
+        }
         let code = Int(sf_error(handle))
         if code != Int(SF_ERR_NO_ERROR) {
             let message = String(cString: sf_strerror(handle))
             // A decoder error after the header parsed means the data itself is damaged.
             if case .undecodable = Self.classify(code: code, message: message, name: name) {
-                throw .corrupt(path: name, detail: "error \(code) after \(filled / channels) frames: \(message)")
+                throw .corrupt(path: name, detail: "error \(code) after \(samples.count / channels) frames: \(message)")
             }
             throw Self.classify(code: code, message: message, name: name)
         }

@@ -1,4 +1,4 @@
-import AudioIO
+@testable import AudioIO
 import Foundation
 import Testing
 
@@ -49,5 +49,19 @@ struct AudioLoaderTests {
         let path = folder.path("low.wav")
         try AudioFileWriter.write(int16: [1, 2, 3], channels: 1, sampleRate: 4_000, container: .wav, encoding: .pcm16, to: path)
         #expect(throws: AudioIOError.sampleRateOutOfRange(path: path, sampleRate: 4_000)) { try AudioLoader.load48kMono(path: path) }
+    }
+}
+
+@Suite("SoundFileReader: the header's frame count is only a hint")
+struct SoundFileReaderTests {
+    @Test("reading with a far too small or too large reservation gives the same samples", arguments: [Int64(0), 1, 20_000, 1 << 40])
+    func growth(reserving: Int64) throws {
+        let folder = try TestAudio.Folder()
+        let path = folder.path("long.flac")
+        var random = TestAudio.Random(seed: 77)
+        let ints = (0..<(3 * 50_000)).map { _ in random.int16() }  // 50,000 frames: several chunks
+        try AudioFileWriter.write(int16: ints, channels: 3, sampleRate: 32_000, container: .flac, encoding: .pcm16, to: path)
+        let samples = try SoundFileReader(path: path).readAllFrames(reservingFrames: reserving)
+        #expect(samples == ints.map { Float($0) / 32_768 })
     }
 }

@@ -57,3 +57,28 @@ struct DownmixTests {
         #expect(downmixToMono(audio) == [0, 3])
     }
 }
+
+@Suite("FiniteCheck: blockwise exponent scan equals the obvious scan")
+struct FiniteCheckTests {
+    @Test("first NaN/±Inf found at any position, across block edges; none in finite data", arguments: [
+        0, 1, 4_095, 4_096, 4_097, 8_191, 12_345, 19_999,
+    ])
+    func positions(position: Int) {
+        var random = TestAudio.Random(seed: UInt64(position))
+        var x = (0..<20_000).map { _ in random.wide() * 1e30 }  // large finite values near the top exponents
+        x[5] = .greatestFiniteMagnitude
+        #expect(FiniteCheck.firstNonFinite(x) == nil && FiniteCheck.firstNonFiniteReference(x) == nil)
+        for bad in [Float.nan, .infinity, -.infinity, Float(bitPattern: 0xFFC0_0001)] {
+            var y = x
+            y[position] = bad
+            if position + 3 < y.count { y[position + 3] = .nan }
+            #expect(FiniteCheck.firstNonFinite(y) == position)
+            #expect(FiniteCheck.firstNonFiniteReference(y) == position)
+        }
+    }
+
+    @Test("empty input has no non-finite value")
+    func empty() {
+        #expect(FiniteCheck.firstNonFinite([]) == nil)
+    }
+}
