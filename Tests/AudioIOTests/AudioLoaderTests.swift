@@ -65,3 +65,33 @@ struct SoundFileReaderTests {
         #expect(samples == ints.map { Float($0) / 32_768 })
     }
 }
+
+@Suite("AudioDecoder from several threads at once")
+struct ConcurrentDecodeTests {
+    @Test("parallel decodes of every codec, good and bad files mixed, equal the serial results")
+    func parallel() throws {
+        let folder = try TestAudio.Folder()
+        let signal = TestAudio.chirps(frames: 24_000, channels: 2, sampleRate: 48_000)
+        let formats: [(AudioContainer, AudioEncoding)] = [(.wav, .pcm16), (.flac, .pcm24), (.ogg, .vorbis), (.ogg, .opus), (.mp3, .mpegLayerIII)]
+        var paths: [String] = []
+        for (i, (container, encoding)) in formats.enumerated() {
+            let path = folder.path("clip\(i)")
+            try AudioFileWriter.write(float: signal, channels: 2, sampleRate: 48_000, container: container, encoding: encoding, to: path)
+            paths.append(path)
+        }
+        let notAudio = folder.path("notes")
+        try Data("plain text".utf8).write(to: URL(fileURLWithPath: notAudio))
+        paths += [notAudio, folder.path("missing")]
+        let serial = paths.map { path in Result { () throws(AudioIOError) in try AudioDecoder.decode(path: path) } }
+        let jobs = Array(repeating: paths, count: 4).flatMap { $0 }
+        nonisolated(unsafe) var parallel = [Result<DecodedAudio, AudioIOError>?](repeating: nil, count: jobs.count)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
+            let result = Result { () throws(AudioIOError) in try AudioDecoder.decode(path: jobs[i]) }
+            lock.withLock { parallel[i] = result }
+        }
+        for (i, result) in parallel.enumerated() {
+            #expect(result == serial[i % paths.count], "job \(i): \(jobs[i])")
+        }
+    }
+}
