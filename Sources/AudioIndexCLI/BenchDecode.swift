@@ -104,8 +104,7 @@ struct BenchDecode: ParsableCommand {
                 let rate = Double(r.samples) / r.median
                 let realtime = Double(seconds) / r.median
                 print(r.label.padding(toLength: 20, withPad: " ", startingAt: 0)
-                      + String(r.samples).leftPadded(15) + (r.median * 1e3).formatted(decimals: 2).leftPadded(12)
-                      + (rate / 1e6).formatted(decimals: 1).leftPadded(13) + realtime.formatted(decimals: 0).leftPadded(13))
+                      + String(format: "%15d%12.2f%13.1f%13.0f", r.samples, r.median * 1e3, rate / 1e6, realtime))
             }
         case .json:
             for r in results {
@@ -151,11 +150,5 @@ struct BenchDecode: ParsableCommand {
             }
         }
         return out
-    }
-}
-
-private extension String {
-    func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AudioIO
 import Diagnostics
+import Foundation
 
 /// `audio-index probe`: decodes files completely and reports what they are, or why they cannot be used.
 struct Probe: ParsableCommand {
@@ -70,7 +71,7 @@ struct Probe: ParsableCommand {
     private func line(path: String, audio: DecodedAudio) -> String {
         switch format {
         case .text:
-            let seconds = audio.duration.formatted(decimals: 3)
+            let seconds = String(format: "%.3f", audio.duration)
             return "\(path): \(audio.format.container) \(audio.format.encoding), \(audio.sampleRate) Hz, "
                 + "\(audio.channels) ch, \(audio.frames) frames, \(seconds) s"
         case .json:
@@ -104,19 +105,5 @@ struct Probe: ParsableCommand {
             json.add("error", ErrorReport.line(for: error))
         }
         print(json.text)
-    }
-}
-
-extension Double {
-    /// Fixed-point text with `decimals` digits, without Foundation's locale-dependent formatters.
-    func formatted(decimals: Int) -> String {
-        var scale = 1.0
-        for _ in 0..<decimals { scale *= 10 }
-        let scaled = (self * scale).rounded()
-        let whole = Int(scaled / scale)
-        let fraction = Int(abs(scaled) - abs(Double(whole)) * scale)
-        let digits = String(fraction)
-        let sign = (self < 0 && whole == 0 && fraction > 0) ? "-" : ""
-        return decimals == 0 ? sign + String(whole) : sign + String(whole) + "." + String(repeating: "0", count: decimals - digits.count) + digits
     }
 }

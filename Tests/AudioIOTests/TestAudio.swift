@@ -4,13 +4,7 @@ import TestSupport
 
 /// Deterministic test signals and files written with libsndfile at test time.
 enum TestAudio {
-    /// A temporary folder removed when the value is dropped.
-    final class Folder {
-        let url: URL
-        init() throws { url = try Fixtures.temporaryFolder("audioio-test") }
-        deinit { try? FileManager.default.removeItem(at: url) }
-        func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-    }
+    typealias Folder = TemporaryFolder
 
     /// Interleaved sines, channel c at `frequency * (c + 1)`, amplitude `amplitude`.
     static func sines(frames: Int, channels: Int, sampleRate: Int, frequency: Double = 440, amplitude: Double = 0.5) -> [Float] {

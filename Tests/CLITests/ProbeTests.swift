@@ -5,24 +5,7 @@ import TestSupport
 
 @Suite("audio-index probe")
 struct ProbeTests {
-    /// A folder of generated files, removed afterwards.
-    final class Folder {
-        let url: URL
-        init() throws { url = try Fixtures.temporaryFolder("probe-test") }
-        deinit { try? FileManager.default.removeItem(at: url) }
-        func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-        func wav(_ name: String, frames: Int, channels: Int = 2, rate: Int = 44_100,
-                 container: AudioContainer = .wav, encoding: AudioEncoding = .pcm16) throws {
-            let samples = (0..<(frames * channels)).map { Int16(truncatingIfNeeded: $0 &* 7_919) }
-            try AudioFileWriter.write(int16: samples, channels: channels, sampleRate: rate, container: container, encoding: encoding, to: path(name))
-        }
-
-        func bytes(_ name: String, _ data: Data) throws {
-            try FileManager.default.createDirectory(at: url.appendingPathComponent(name).deletingLastPathComponent(), withIntermediateDirectories: true)
-            try data.write(to: url.appendingPathComponent(name))
-        }
-    }
+    typealias Folder = TemporaryFolder
 
     private func objects(_ stdout: String) throws -> [[String: Any]] {
         try stdout.split(separator: "\n").map {
@@ -114,5 +97,19 @@ struct ProbeTests {
         for needle in ["EXAMPLES", "audio-index probe --recursive", "duration_s", "EXIT STATUS", "default: text"] {
             #expect(r.stdout.contains(needle), "missing \(needle)")
         }
+    }
+}
+
+/// Writing generated inputs into a test folder.
+private extension TemporaryFolder {
+    func wav(_ name: String, frames: Int, channels: Int = 2, rate: Int = 44_100,
+             container: AudioContainer = .wav, encoding: AudioEncoding = .pcm16) throws {
+        let samples = (0..<(frames * channels)).map { Int16(truncatingIfNeeded: $0 &* 7_919) }
+        try AudioFileWriter.write(int16: samples, channels: channels, sampleRate: rate, container: container, encoding: encoding, to: path(name))
+    }
+
+    func bytes(_ name: String, _ data: Data) throws {
+        try FileManager.default.createDirectory(at: url.appendingPathComponent(name).deletingLastPathComponent(), withIntermediateDirectories: true)
+        try data.write(to: url.appendingPathComponent(name))
     }
 }
