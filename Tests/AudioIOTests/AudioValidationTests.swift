@@ -44,7 +44,7 @@ struct AudioValidationTests {
     func empty() throws {
         let folder = try TestAudio.Folder()
         let path = folder.path("empty.wav")
-        FileManager.default.createFile(atPath: path, contents: Data())
+        #expect(FileManager.default.createFile(atPath: path, contents: Data()))
         #expect(failure(path) == .emptyFile(path: path))
         #expect(failure(bytes: Data(), name: "member.wav") == .emptyFile(path: "member.wav"))
         #expect(AudioIOError.emptyFile(path: path).exitCode == .badInput)
