@@ -47,10 +47,10 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["NumPyFormat", "FileIO"], path: "Tests/TestSupport"),
         .testTarget(name: "NumPyFormatTests", dependencies: ["NumPyFormat", "TestSupport"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "FileIO"]),
-        .testTarget(name: "AudioIOTests", dependencies: ["AudioIO", "TestSupport"]),
+        .testTarget(name: "AudioIOTests", dependencies: ["AudioIO", "Diagnostics", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "DSPTests", dependencies: ["DSP", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "CLAPFrontEndTests", dependencies: ["CLAPFrontEnd", "AudioIO", "DSP", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "Diagnostics", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["NumPyFormat", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["NumPyFormat", "AudioIO", "TestSupport"]),
     ]
 )
