@@ -2,6 +2,7 @@ import ArgumentParser
 import AudioIO
 import Diagnostics
 import Foundation
+import Manifest
 
 /// `audio-index probe`: decodes files completely and reports what they are, or why they cannot be used.
 struct Probe: ParsableCommand {
@@ -20,6 +21,7 @@ struct Probe: ParsableCommand {
             EXAMPLES
               audio-index probe clip.wav song.mp3
               audio-index probe --recursive sounds/ --format json > probe.jsonl
+              audio-index probe --manifest manifests/demo.jsonl
 
             JSON FIELDS (one object per line, in this order)
               path, ok, format ("WAV"), subtype ("PCM_16"), sample_rate, channels,
@@ -35,6 +37,9 @@ struct Probe: ParsableCommand {
     @Argument(help: ArgumentHelp("Audio files, or folders with --recursive.", valueName: "file"))
     var files: [String] = []
 
+    @Option(help: ArgumentHelp("Also probe every clip of a manifest (JSONL or CSV, Docs/ManifestFormat.md); paths resolve against the manifest's folder.", valueName: "manifest"))
+    var manifest: String?
+
     @Flag(help: "Walk folders: every non-hidden file, depth-first in sorted order; symbolic links to folders are not followed. (default: off; a folder is an error)")
     var recursive = false
 
@@ -42,13 +47,20 @@ struct Probe: ParsableCommand {
     var format: OutputFormat = .text
 
     func validate() throws {
-        if files.isEmpty { throw ValidationError("give at least one file (or a folder with --recursive)") }
+        if files.isEmpty && manifest == nil {
+            throw ValidationError("give at least one file (or a folder with --recursive, or --manifest FILE)")
+        }
     }
 
     func run() throws {
         var failures = 0
         var seen = 0
-        for entry in AudioInputs.expand(files, recursive: recursive) {
+        var paths = files
+        if let manifest {
+            // A manifest that cannot be read is the whole command's failure (thrown, exit 5).
+            paths += try ManifestReader.read(url: URL(fileURLWithPath: manifest)).map(\.resolvedURL.path)
+        }
+        for entry in AudioInputs.expand(paths, recursive: recursive) {
             seen += 1
             switch entry {
             case .failure(let error):
@@ -64,7 +76,7 @@ struct Probe: ParsableCommand {
                 }
             }
         }
-        if seen == 0 { StandardError.warn("no files found in \(files.joined(separator: ", "))") }
+        if seen == 0 { StandardError.warn("no files found in \((files + [manifest].compactMap { $0 }).joined(separator: ", "))") }
         if failures > 0 { throw ExitCode(ProcessExitCode.someInputsFailed.rawValue) }
     }
 
