@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "AudioIO", dependencies: ["CSndfile", "CSoxr", "Diagnostics"]),
         .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
         .target(name: "DSP", dependencies: ["CFFTW3f", "LinearAlgebra"]),
-        .target(name: "Manifest", dependencies: ["Diagnostics"]),
+        .target(name: "Manifest", dependencies: ["Diagnostics", "FileIO"]),
 
         // MARK: CLAP audio front ends (laion, laion-fusion, hf)
         .target(name: "CLAPFrontEnd", dependencies: ["DSP", "Diagnostics"]),
@@ -47,11 +47,11 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["NumPyFormat", "FileIO"], path: "Tests/TestSupport"),
         .testTarget(name: "NumPyFormatTests", dependencies: ["NumPyFormat", "TestSupport"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "FileIO"]),
-        .testTarget(name: "AudioIOTests", dependencies: ["AudioIO", "TestSupport"]),
+        .testTarget(name: "AudioIOTests", dependencies: ["AudioIO", "Diagnostics", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "TestSupport"]),
         .testTarget(name: "DSPTests", dependencies: ["DSP", "LinearAlgebra", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "CLAPFrontEndTests", dependencies: ["CLAPFrontEnd", "AudioIO", "DSP", "LinearAlgebra", "FileIO", "NumPyFormat", "TestSupport"]),
-        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["NumPyFormat", "TestSupport"]),
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "Diagnostics", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["NumPyFormat", "AudioIO", "TestSupport"]),
     ]
 )
