@@ -52,6 +52,6 @@ let package = Package(
         .testTarget(name: "DSPTests", dependencies: ["DSP", "LinearAlgebra", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "CLAPFrontEndTests", dependencies: ["CLAPFrontEnd", "AudioIO", "DSP", "LinearAlgebra", "FileIO", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "Diagnostics", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["NumPyFormat", "AudioIO", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["NumPyFormat", "AudioIO", "CLAPFrontEnd", "TestSupport"]),
     ]
 )

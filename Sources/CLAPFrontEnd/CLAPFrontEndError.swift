@@ -14,6 +14,12 @@ public enum CLAPFrontEndError: UserFacingError, Equatable {
     case filterBankNotApplicable(profile: String)
     /// An explicit crop plan of the wrong kind or outside the clip.
     case invalidCrop(profile: String, detail: String)
+    /// A model path this build cannot take its front end from.
+    case unsupportedModel(path: String, detail: String)
+    /// A model path that is neither a Hugging Face model folder nor a known checkpoint.
+    case notAModel(path: String, detail: String)
+    /// `--profile` asks for a front end the model was not trained with.
+    case profileMismatch(path: String, requested: String, model: String)
 
     public var subject: String? {
         switch self {
@@ -21,6 +27,7 @@ public enum CLAPFrontEndError: UserFacingError, Equatable {
         case .unreadableConfig(let path, _): return path
         case .invalidConfig(let path, _, _, _): return path
         case .filterBankShape, .filterBankNotApplicable, .invalidCrop: return nil
+        case .unsupportedModel(let path, _), .notAModel(let path, _), .profileMismatch(let path, _, _): return path
         }
     }
 
@@ -38,6 +45,10 @@ public enum CLAPFrontEndError: UserFacingError, Equatable {
             return "profile \(profile) builds its own mel filter bank; an override applies to the laion profile only"
         case .invalidCrop(let profile, let detail):
             return "invalid crop for profile \(profile): \(detail)"
+        case .unsupportedModel(_, let detail), .notAModel(_, let detail):
+            return detail
+        case .profileMismatch(_, let requested, let model):
+            return "this model's front end is \(model), not \(requested)"
         }
     }
 
@@ -48,6 +59,9 @@ public enum CLAPFrontEndError: UserFacingError, Equatable {
         case .invalidConfig: return "fix the value in preprocessor_config.json"
         case .filterBankShape: return "pass the checkpoint's audio_branch.logmel_extractor.melW [513×64]"
         case .filterBankNotApplicable, .invalidCrop: return nil
+        case .unsupportedModel: return "pass --profile laion or --profile laion-fusion to compute that checkpoint's features without it"
+        case .notAModel: return "pass a Hugging Face CLAP model folder, the one holding preprocessor_config.json"
+        case .profileMismatch(_, _, let model): return "drop --profile, or pass --profile \(model.hasPrefix("hf") ? "hf" : model)"
         }
     }
 
@@ -57,7 +71,9 @@ public enum CLAPFrontEndError: UserFacingError, Equatable {
         case .unreadableConfig: return .corrupt
         case .invalidConfig: return .unsupported
         case .filterBankShape: return .inconsistent
-        case .filterBankNotApplicable, .invalidCrop: return .usage
+        case .filterBankNotApplicable, .invalidCrop, .profileMismatch: return .usage
+        case .unsupportedModel: return .unsupported
+        case .notAModel: return .badInput
         }
     }
 }
