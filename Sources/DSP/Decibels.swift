@@ -16,8 +16,8 @@ import Glibc
 public enum Decibels {
     @usableFromInline static let dbPerOctave: Double = 10 * log10(2.0)
 
-    /// Single precision in and out, like torch's float32 `10 * log10(clamp(x, amin))`; within
-    /// 2e-6 dB of the exact value (checked against `log10` over the whole float range in the tests).
+    /// Single precision in and out, like torch's float32 `10 * log10(clamp(x, amin))`; within a few
+    /// float ulps of the exact dB value (≤ 2.3e-5 dB down to −100 dB; see `fastLog2`).
     public static func powerToDB(_ values: inout [Float], amin: Float = 1e-10) {
         let scale = Float(dbPerOctave)
         values.withUnsafeMutableBufferPointer { buffer in
@@ -30,8 +30,8 @@ public enum Decibels {
     /// `log2(x)` for positive, finite, normal `x`: with `x = m·2^e`, `m ∈ [√½, √2)`,
     /// `log2 x = e + (2/ln 2)·atanh(s)`, `s = (m − 1)/(m + 1)`, `|s| ≤ 0.1716`, and
     /// `atanh(s) = s + s³/3 + s⁵/5 + s⁷/7 + s⁹/9 + …`; the series is cut after s⁹ (the next term
-    /// is < 3e-10 of the result). Float arithmetic throughout: the error is a few float ulps of
-    /// `log2 x`, i.e. ≲ 1e-6 dB after scaling.
+    /// is < 3e-10 of the result). Float arithmetic throughout: the error is at most 3 float ulps of
+    /// `log2 x` (tested over every binade), like a float32 libm `log10` followed by a multiply.
     @inlinable @inline(__always)
     public static func fastLog2(_ x: Float) -> Float {
         var bits = x.bitPattern

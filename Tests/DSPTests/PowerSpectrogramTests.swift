@@ -34,30 +34,39 @@ struct PowerSpectrogramTests {
         #expect(NaiveSpectrogram.reflectPadded([0, 1, 2], pad: 5) == [1, 0, 1, 2, 1, 0, 1, 2, 1, 0, 1, 2, 1])
     }
 
-    @Test("STFT power equals the naive definition (reflect pad, periodic Hann, direct DFT)",
-          arguments: [(3000, 256, 100), (700, 64, 30), (40, 64, 16), (1, 8, 4)])
-    func matchesNaive(length: Int, fftSize: Int, hop: Int) {
+    static let shapes = [(3000, 256, 100), (700, 64, 30), (40, 64, 16), (1, 8, 4)]
+
+    @Test("STFT power equals the naive definition (reflect pad, periodic Hann, direct DFT), in both precisions",
+          arguments: [FFTPrecision.double, .single], 0..<4)
+    func matchesNaive(precision: FFTPrecision, shapeIndex: Int) {
+        let (length, fftSize, hop) = Self.shapes[shapeIndex]
         var rng = SeededGenerator(seed: UInt64(length))
         let x = rng.floats(length, in: -0.5...0.5)
-        let fast = PowerSpectrogram(fftSize: fftSize, hopLength: hop).power(x)
+        let spectrogram = PowerSpectrogram(fftSize: fftSize, hopLength: hop, precision: precision)
         let exact = NaiveSpectrogram.power(x, fftSize: fftSize, hopLength: hop)
+        // Float32 rounding of the power (6e-8) or of the whole float32 STFT (~1e-7 of the frame energy);
+        // in double only the naive DFT's own rounding remains (~1e-13).
+        let (floatBound, doubleBound) = precision == .double ? (1e-7, 1e-12) : (1e-6, 1e-6)
+        let fast = spectrogram.power(x)
         #expect(fast.rows == length / hop + 1 && fast.rows == exact.rows && fast.columns == fftSize / 2 + 1)
-        checkPerFrame(fast.values.map(Double.init), exact, relative: 1e-6)
+        checkPerFrame(fast.values.map(Double.init), exact, relative: floatBound)
         let bins = 1..<(fftSize / 2)
-        let fastDouble = PowerSpectrogram(fftSize: fftSize, hopLength: hop).powerDouble(x, bins: bins)
+        let fastDouble = spectrogram.powerDouble(x, bins: bins)
         let exactSlice = Matrix(rows: exact.rows, columns: bins.count,
                                 values: (0..<exact.rows).flatMap { t in bins.map { exact[t, $0] } })
-        checkPerFrame(fastDouble.values, exactSlice, relative: 1e-6, frameMax: (0..<exact.rows).map { exact.row($0).max()! })
+        checkPerFrame(fastDouble.values, exactSlice, relative: doubleBound, frameMax: (0..<exact.rows).map { exact.row($0).max()! })
     }
 
-    @Test("STFT power of a chirp with a click matches NumPy float64 within 1e-6 of each frame's peak")
+    @Test("STFT power of a chirp with a click matches NumPy float64: to 1e-12 of each frame's peak in double, 1e-6 in single")
     func matchesNumPy() throws {
         let signal = try Fixtures.npy("dsp/stft/signal.npy").float32Values()!
         let reference = try Fixtures.npy("dsp/stft/power_f64.npy")
         let exact = Matrix(rows: reference.shape[0], columns: reference.shape[1], values: reference.float64Values()!)
-        let fast = PowerSpectrogram(fftSize: 1024, hopLength: 480).power(signal)
+        let fast = PowerSpectrogram(fftSize: 1024, hopLength: 480).powerDouble(signal)
         #expect(fast.rows == 42 && fast.columns == 513)
-        checkPerFrame(fast.values.map(Double.init), exact, relative: 1e-6)
+        checkPerFrame(fast.values, exact, relative: 1e-12)
+        let single = PowerSpectrogram(fftSize: 1024, hopLength: 480, precision: .single).power(signal)
+        checkPerFrame(single.values.map(Double.init), exact, relative: 1e-6)
     }
 
     /// |P − P_exact| ≤ relative × the frame's largest exact power, for every bin.
