@@ -68,7 +68,7 @@ public final class PowerSpectrogram {
             let base = result.baseAddress!
             switch precision {
             case .double:
-                forEachFrameDouble(samples) { t, spectrum in
+                forEachFrameDouble(samples, bins: bins) { t, spectrum in
                     let row = base + t * bins.count, bin = spectrum + 2 * bins.lowerBound
                     for j in 0..<bins.count {
                         let re = bin[2 * j], im = bin[2 * j + 1]
@@ -96,7 +96,7 @@ public final class PowerSpectrogram {
             let base = result.baseAddress!
             switch precision {
             case .double:
-                forEachFrameDouble(samples) { t, spectrum in
+                forEachFrameDouble(samples, bins: bins) { t, spectrum in
                     let row = base + t * bins.count, bin = spectrum + 2 * bins.lowerBound
                     for j in 0..<bins.count {
                         let re = bin[2 * j], im = bin[2 * j + 1]
@@ -126,10 +126,11 @@ public final class PowerSpectrogram {
     @inline(__always)
     private func frameStart(_ t: Int) -> Int { t * hopLength - fftSize / 2 }
 
-    /// Windows each centred frame into the double FFT's input, transforms it and hands the
-    /// interleaved `(re, im)` bins to `body`. Interior frames read `samples` directly; the few
+    /// Windows each centred frame into the double FFT's input, transforms it (computing only the
+    /// bins in `bins`) and hands the interleaved `(re, im)` bins to `body`. Interior frames read `samples` directly; the few
     /// frames that reach into the padding read through `reflectIndex`.
-    private func forEachFrameDouble(_ samples: [Float], _ body: (_ frame: Int, _ spectrum: UnsafePointer<Double>) -> Void) {
+    private func forEachFrameDouble(_ samples: [Float], bins: Range<Int>,
+                                    _ body: (_ frame: Int, _ spectrum: UnsafePointer<Double>) -> Void) {
         precondition(!samples.isEmpty, "cannot take the STFT of an empty signal")
         let fft = fftDouble!
         let n = fftSize, count = samples.count
@@ -145,7 +146,7 @@ public final class PowerSpectrogram {
                     } else {
                         for i in 0..<n { input[i] = Double(x[Self.reflectIndex(start + i, count: count)]) * w[i] }
                     }
-                    fft.execute()
+                    fft.execute(bins: bins)
                     body(t, spectrum)
                 }
             }

@@ -24,6 +24,33 @@ struct PowerSpectrogramTests {
         }
     }
 
+    @Test("the double FFT (half-size complex FFTW + split) equals the direct DFT, for all bins and for a sub-range",
+          arguments: [8, 16, 1024])
+    func doubleFFTMatchesDFT(size: Int) {
+        var rng = SeededGenerator(seed: UInt64(size) + 1)
+        let x = rng.doubles(size)
+        let fft = RealFFTDouble(size: size)
+        for i in 0..<size { fft.input[i] = x[i] }
+        let exact = NaiveDFT.forward(x)
+        let norm = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let bound = 8 * Double.ulpOfOne * log2(Double(size)) * norm
+        fft.execute()
+        for k in 0...(size / 2) {
+            #expect(abs(fft.output[2 * k] - exact[k].re) <= bound, "re[\(k)]")
+            #expect(abs(fft.output[2 * k + 1] - exact[k].im) <= bound, "im[\(k)]")
+        }
+        for i in 0..<(2 * (size / 2 + 1)) { fft.output[i] = .nan }
+        let bins = 1..<(size / 2)
+        fft.execute(bins: bins)
+        for k in 0...(size / 2) {
+            if bins.contains(k) {
+                #expect(abs(fft.output[2 * k] - exact[k].re) <= bound && abs(fft.output[2 * k + 1] - exact[k].im) <= bound)
+            } else {
+                #expect(fft.output[2 * k].isNaN, "bin \(k) outside the range was written")
+            }
+        }
+    }
+
     @Test("reflect padding maps indices like numpy.pad(mode='reflect'), including pads longer than the signal")
     func reflect() {
         // np.pad(np.arange(3), 5, mode='reflect') and np.pad(np.arange(5), 7, mode='reflect')
