@@ -80,6 +80,47 @@ struct FeaturesTests {
         #expect(badPolicy.status == 2 && badPolicy.stderr.contains("'center', 'start' or 'windows'"))
     }
 
+    @Test("--manifest writes one <id>.npy per clip and summary.jsonl, keeps going after a failure and exits 1")
+    func manifest() throws {
+        let folder = try TemporaryFolder()
+        let manifest = folder.path("m.jsonl")
+        let lines = [
+            #"{"id": "tones/a440", "path": "\#(Self.clips.appendingPathComponent("tone440_3s.flac").path)"}"#,
+            #"{"id": "missing", "path": "\#(folder.path("nothing.wav"))"}"#,
+            #"{"id": "../click", "path": "\#(Self.clips.appendingPathComponent("click37.wav").path)"}"#,
+        ]
+        try (lines.joined(separator: "\n") + "\n").write(toFile: manifest, atomically: true, encoding: .utf8)
+        let out = folder.path("features")
+        let r = try CLI.run(["features", "--manifest", manifest, "--out-dir", out, "--format", "json"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("missing: ") && r.stderr.contains("2 of 3 clips"))
+        let stdout = r.stdout.split(separator: "\n")
+        #expect(stdout.count == 3)
+        #expect(stdout.first?.hasPrefix(#"{"id":"tones/a440","path":"#) == true)
+        #expect(stdout.first?.contains(#""npy":"tones%2Fa440.npy","profile":"laion","shape":"1001×64","longer":false"#) == true)
+        #expect(stdout[1].contains(#""ok""#) == false && stdout[1].contains(#""npy":null"#))
+        let summary = try String(contentsOfFile: out + "/summary.jsonl", encoding: .utf8)
+        #expect(summary == stdout.map { $0 + "\n" }.joined())
+        let tone = try NPY.read(contentsOf: URL(fileURLWithPath: out + "/tones%2Fa440.npy"))
+        #expect(tone.shape == [1001, 64])
+        let reference = try Fixtures.npy("frontend/expected/tone440_3s.laion.logmel.npy").float32Values()!
+        #expect(LogMelComparison(tone.float32Values()!, reference, columns: 64).passes())
+        // "../click" stays inside the folder.
+        #expect(FileManager.default.fileExists(atPath: out + "/%2E.%2Fclick.npy"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["%2E.%2Fclick.npy", "summary.jsonl", "tones%2Fa440.npy"])
+    }
+
+    @Test("a file needs --out, a manifest needs --out-dir, not both at once (usage errors)")
+    func usage() throws {
+        let clip = Self.clips.appendingPathComponent("click37.wav").path
+        for arguments in [["features", clip], ["features", "--manifest", "m.jsonl"], ["features", clip, "--manifest", "m.jsonl", "--out", "x"],
+                          ["features", clip, "--out", "x.npy", "--out-dir", "d"], ["features"]] {
+            let r = try CLI.run(arguments)
+            #expect(r.status == 2, "\(arguments)")
+            #expect(r.stderr.contains("--out") || r.stderr.contains("--manifest"), "\(arguments): \(r.stderr)")
+        }
+    }
+
     @Test("--help explains profiles, policies, shapes and defaults")
     func help() throws {
         let r = try CLI.run(["features", "--help"])
