@@ -85,25 +85,28 @@ public final class CLAPFrontEnd {
     /// in float64 and rounded to float32. A 16-bit PCM sample k/32768 becomes
     /// `trunc(k·32767/32768)/32767`. NaN (which decoders reject) maps to 0, as the x86 cast does.
     ///
-    /// The division is done as a multiplication by `1/32767` in float64: `q/32767` is never within
-    /// 2⁻³⁹ (relative) of a float32 rounding midpoint for |q| < 32767 (32767 is odd, so
-    /// `q/32767` is never a dyadic rational), far more than the 2⁻⁵² the reciprocal's rounding can
-    /// move it, so the float32 results are identical (the tests check all 65,535 values).
+    /// The int16 → float32 step is a lookup in a 65,535-entry table built once with the reference's
+    /// own formula (`Float(Double(q) / 32767.0)`); a float64 division per sample cost a third of
+    /// the whole front end.
     public static func int16RoundTrip(_ x: [Float]) -> [Float] {
-        let reciprocal = 1.0 / 32767.0
-        return [Float](unsafeUninitializedCapacity: x.count) { out, initialized in
-            x.withUnsafeBufferPointer { input in
-                for i in 0..<input.count {
-                    let v = input[i]
-                    let clipped = v.isNaN ? 0 : min(max(v, -1), 1)
-                    let scaled: Float = clipped * 32767
-                    // |scaled| ≤ 32767: the conversion truncates toward zero, as the C cast does.
-                    out[i] = Float(Double(Int32(scaled)) * reciprocal)
+        int16Table.withUnsafeBufferPointer { table in
+            let zero = table.baseAddress! + 32767  // the entry for q is at q + 32767, q in −32767…32767
+            return [Float](unsafeUninitializedCapacity: x.count) { out, initialized in
+                x.withUnsafeBufferPointer { input in
+                    for i in 0..<input.count {
+                        let v = input[i]
+                        let clipped = v.isNaN ? 0 : min(max(v, -1), 1)
+                        // |clipped · 32767| ≤ 32767: the conversion truncates toward zero, as the C cast does.
+                        out[i] = zero[Int(Int32(clipped * 32767))]
+                    }
                 }
+                initialized = x.count
             }
-            initialized = x.count
         }
     }
+
+    /// `int16_to_float32` for every int16 the round trip can produce, −32767…32767.
+    static let int16Table: [Float] = (-32767...32767).map { Float(Double($0) / 32767.0) }
 
     // MARK: - Segments
 
@@ -163,7 +166,7 @@ public final class CLAPFrontEnd {
         switch plan.kind {
         case .window:
             precondition(mel.rows == chunk, "a window of \(plan.waveform.count) samples gave \(mel.rows) frames, expected \(chunk)")
-            return recipe.fusion ? Array([[Float]](repeating: mel.values, count: 4).joined()) : mel.values
+            return recipe.fusion ? Self.repeated(mel.values, times: 4) : mel.values
         case .fusionLong(let front, let middle, let back):
             // mel_fusion = stack([mel_shrink, mel[front:+chunk], mel[middle:+chunk], mel[back:+chunk]])
             let shrunk = Resize.bilinear(mel, rows: chunk, columns: recipe.shrinkColumns, antialias: recipe.shrinkAntialias)
@@ -171,6 +174,14 @@ public final class CLAPFrontEnd {
             for start in [front, middle, back] { out.append(contentsOf: mel.rows(start..<(start + chunk)).values) }
             return out
         }
+    }
+
+    /// `x` concatenated `times` times.
+    static func repeated(_ x: [Float], times: Int) -> [Float] {
+        var out: [Float] = []
+        out.reserveCapacity(x.count * times)
+        for _ in 0..<times { out.append(contentsOf: x) }
+        return out
     }
 
     /// Pads a clip shorter than 10 s per the recipe's padding mode.
@@ -181,12 +192,10 @@ public final class CLAPFrontEnd {
         switch recipe.padding {
         case .repeatpad:
             // n_repeat = int(max_len / len); audio.repeat(n_repeat); zero-pad on the right.
-            let copies = n / x.count
-            out = Array([[Float]](repeating: x, count: copies).joined())
+            out = Self.repeated(x, times: n / x.count)
         case .repeat:
             // np.tile(waveform, n_repeat + 1)[:max_length]
-            let copies = n / x.count + 1
-            out = Array(Array([[Float]](repeating: x, count: copies).joined())[0..<n])
+            out = Array(Self.repeated(x, times: n / x.count + 1)[0..<n])
         case .pad:
             out = x
         }
