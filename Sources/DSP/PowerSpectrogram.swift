@@ -62,36 +62,18 @@ public final class PowerSpectrogram {
 
     /// Power `re² + im²` rounded to float32, for the bins in `bins`: a `[frames × bins.count]` matrix.
     public func power(_ samples: [Float], bins: Range<Int>? = nil) -> Matrix<Float> {
-        let bins = checked(bins)
-        var out = Matrix<Float>(rows: Self.frameCount(sampleCount: samples.count, hopLength: hopLength), columns: bins.count)
-        out.values.withUnsafeMutableBufferPointer { result in
-            let base = result.baseAddress!
-            switch precision {
-            case .double:
-                forEachFrameDouble(samples, bins: bins) { t, spectrum in
-                    let row = base + t * bins.count, bin = spectrum + 2 * bins.lowerBound
-                    for j in 0..<bins.count {
-                        let re = bin[2 * j], im = bin[2 * j + 1]
-                        row[j] = Float(re * re + im * im)
-                    }
-                }
-            case .single:
-                forEachFrameSingle(samples) { t, spectrum in
-                    let row = base + t * bins.count, bin = spectrum + 2 * bins.lowerBound
-                    for j in 0..<bins.count {
-                        let re = bin[2 * j], im = bin[2 * j + 1]
-                        row[j] = re * re + im * im
-                    }
-                }
-            }
-        }
-        return out
+        powerMatrix(samples, bins: checked(bins))
     }
 
-    /// Power `re² + im²` in double precision, for the bins in `bins`: a `[frames × bins.count]` matrix.
+    /// Power `re² + im²` in double precision (in float32 for `.single`, then widened), for the bins
+    /// in `bins`: a `[frames × bins.count]` matrix.
     public func powerDouble(_ samples: [Float], bins: Range<Int>? = nil) -> Matrix<Double> {
-        let bins = checked(bins)
-        var out = Matrix<Double>(rows: Self.frameCount(sampleCount: samples.count, hopLength: hopLength), columns: bins.count)
+        powerMatrix(samples, bins: checked(bins))
+    }
+
+    /// `re² + im²` computed in the STFT's precision and stored as `T`.
+    private func powerMatrix<T: BinaryFloatingPoint & Sendable>(_ samples: [Float], bins: Range<Int>) -> Matrix<T> {
+        var out = Matrix<T>(rows: Self.frameCount(sampleCount: samples.count, hopLength: hopLength), columns: bins.count)
         out.values.withUnsafeMutableBufferPointer { result in
             let base = result.baseAddress!
             switch precision {
@@ -100,15 +82,15 @@ public final class PowerSpectrogram {
                     let row = base + t * bins.count, bin = spectrum + 2 * bins.lowerBound
                     for j in 0..<bins.count {
                         let re = bin[2 * j], im = bin[2 * j + 1]
-                        row[j] = re * re + im * im
+                        row[j] = T(re * re + im * im)
                     }
                 }
             case .single:
                 forEachFrameSingle(samples) { t, spectrum in
                     let row = base + t * bins.count, bin = spectrum + 2 * bins.lowerBound
                     for j in 0..<bins.count {
-                        let re = Double(bin[2 * j]), im = Double(bin[2 * j + 1])
-                        row[j] = re * re + im * im
+                        let re = bin[2 * j], im = bin[2 * j + 1]
+                        row[j] = T(re * re + im * im)
                     }
                 }
             }
