@@ -19,6 +19,8 @@ public struct ByteLevelBPETokenizer: Sendable {
     public let padding: (token: String, id: Int32)?
     /// The files the tokenizer was read from.
     public let files: [URL]
+    /// The piece of every id: added tokens over the vocabulary, as the reference looks them up.
+    private let pieces: [String?]
 
     public init(model: BPEModel, preTokenizer: ByteLevelPreTokenizer, addedVocabulary: AddedVocabulary,
                 postProcessor: PostProcessor, padding: (token: String, id: Int32)?, files: [URL]) {
@@ -28,6 +30,12 @@ public struct ByteLevelBPETokenizer: Sendable {
         self.postProcessor = postProcessor
         self.padding = padding
         self.files = files
+        var table = model.idToToken
+        for token in addedVocabulary.tokens where token.id >= 0 {
+            if Int(token.id) >= table.count { table += [String?](repeating: nil, count: Int(token.id) + 1 - table.count) }
+            table[Int(token.id)] = token.content
+        }
+        pieces = table
     }
 
     /// Encodes one text.
@@ -94,9 +102,8 @@ public struct ByteLevelBPETokenizer: Sendable {
 
     /// The piece for an id (added tokens first, then the vocabulary), or nil.
     public func token(for id: Int32) -> String? {
-        if let added = addedVocabulary.token(for: id) { return added.content }
-        guard id >= 0, Int(id) < model.idToToken.count else { return nil }
-        return model.idToToken[Int(id)]
+        guard id >= 0, Int(id) < pieces.count else { return nil }
+        return pieces[Int(id)]
     }
 
     /// The id of a piece (`"Ġdog"`, `"<s>"`), or nil.
@@ -106,7 +113,5 @@ public struct ByteLevelBPETokenizer: Sendable {
     }
 
     /// One past the largest id.
-    public var idCount: Int {
-        max(model.idCount, Int(addedVocabulary.tokens.map(\.id).max() ?? -1) + 1)
-    }
+    public var idCount: Int { pieces.count }
 }
