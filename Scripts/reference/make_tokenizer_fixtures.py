@@ -126,6 +126,32 @@ def finish_hf_folder(folder: Path) -> None:
     tok.backend_tokenizer.save(str(folder / "tokenizer.json"), pretty=False)
 
 
+MASK_TEXTS = ["a <mask> dog", "  <mask>  x", "<mask>", "x\t<mask>\ny", "<mask> <mask>", "x<mask>  y", " <mask>",
+              "<mask> ", "a\u00a0<mask>\u3000b", "<s> <mask> </s>", "<mask><mask>", "dog  <mask>\n\n", "\n<mask>"]
+VARIANT_PREFIX_CASES = 1500
+
+
+def write_variant(out: Path, cases: list[tuple[str, str]]) -> int:
+    """trained-bpe with add_prefix_space=true and <mask> lstrip+rstrip (roberta-base's <mask> has lstrip):
+    options RoBERTa/CLAP do not use, checked so the loader's support for them is not untested."""
+    tj = json.loads((out / "trained-bpe" / "tokenizer.json").read_text(encoding="utf-8"))
+    tj["pre_tokenizer"]["add_prefix_space"] = True
+    for token in tj["added_tokens"]:
+        if token["content"] == "<mask>":
+            token["lstrip"] = token["rstrip"] = True
+    folder = out / "trained-bpe-variant"
+    folder.mkdir()
+    tok = Tokenizer.from_str(json.dumps(tj))
+    tok.save(str(folder / "tokenizer.json"), pretty=False)
+    tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    texts = [t for _, t in cases[:VARIANT_PREFIX_CASES]] + MASK_TEXTS
+    with (out / "variant.jsonl").open("w", encoding="utf-8", newline="\n") as f:
+        for text in texts:
+            f.write(json.dumps({"text": text, "ids": tok.encode(text).ids}, ensure_ascii=False,
+                               separators=(",", ":")) + "\n")
+    return len(texts)
+
+
 def load_reference(folder: Path):
     """The tokenizer the expected values come from, and a second one from tokenizer.json alone (cross-check)."""
     tok = RobertaTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"))
@@ -640,6 +666,7 @@ Written by `Scripts/reference/make_tokenizer_fixtures.py` (do not edit by hand; 
 | `*/tokenizer_config.json` | saved by transformers' `save_pretrained` |
 | `categories.json` | the reference pre-tokenizer's class of every code point (L letter, N number, S white space, O other, X surrogate), probed through `tokenizers`' own ByteLevel pre-tokenizer, as ranges `[first, last, class]` |
 | `cases.jsonl` | the test set, one object per line (below) |
+| `trained-bpe-variant/tokenizer.json`, `variant.jsonl` | trained-bpe with `add_prefix_space: true` and `<mask>` `lstrip`+`rstrip` (options RoBERTa/CLAP do not use; roberta-base's `<mask>` has `lstrip`), and `tokenizers`' ids (`encode(text).ids`) for the first 1,500 texts of `cases.jsonl` plus 13 texts around `<mask>` |
 | `decode.json` | per vocabulary, 300 seeded random id sequences with the reference's `decode` (`text`) and `decode(skip_special_tokens=True)` (`skip_special`) |
 | `MANIFEST.json` | sha256 and size of every file, versions, seeds, counts, the regenerate command |
 
@@ -702,6 +729,7 @@ def main() -> None:
     print("cases ...", file=sys.stderr)
     cases = make_cases(SEED_CASES)
     refs = {name: load_reference(out / name) for name in ("gpt2-roberta", "trained-bpe")}
+    variant_count = write_variant(out, cases)
     counts: dict[str, int] = {}
     truncated = {f"{name}.ids{n}": 0 for name in refs for n in MAX_LENGTHS}
     with (out / "cases.jsonl").open("w", encoding="utf-8", newline="\n") as f:
@@ -738,6 +766,7 @@ def main() -> None:
                           "tokenizers.Tokenizer.from_file(...).encode(text)",
         "max_lengths": list(MAX_LENGTHS),
         "case_count": len(cases),
+        "variant_case_count": variant_count,
         "cases_per_recipe": counts,
         "truncated_cases": truncated,
         "trained_bpe": {"merges": len(trained_merges), "distinct_merge_outputs": len({"".join(m.split(" "))

@@ -63,11 +63,11 @@ public struct ByteLevelBPETokenizer: Sendable {
             mask += [Int](repeating: 0, count: maxLength - ids.count)
             ids += [Int32](repeating: padding.id, count: maxLength - ids.count)
         }
-        return Encoding(ids: ids.map(Int.init), pieces: ids.map { token(for: $0) ?? "" }, attentionMask: mask)
+        return Encoding(ids: ids.map(Int.init), pieces: ids.map { piece($0) ?? "" }, attentionMask: mask)
     }
 
     /// The ids of `text` without special tokens, truncation or padding.
-    public func contentIDs(_ text: String) -> [Int32] {
+    func contentIDs(_ text: String) -> [Int32] {
         let utf8 = Array(text.utf8)
         var ids: [Int32] = []
         ids.reserveCapacity(utf8.count / 3 + 1)
@@ -93,7 +93,7 @@ public struct ByteLevelBPETokenizer: Sendable {
     public func decode(_ ids: [Int], skipSpecialTokens: Bool = false) -> String {
         var bytes: [UInt8] = []
         for id in ids {
-            guard let id32 = Int32(exactly: id), let piece = token(for: id32) else { continue }
+            guard let id32 = Int32(exactly: id), let piece = piece(id32) else { continue }
             if skipSpecialTokens, addedVocabulary.isSpecial(id32) { continue }
             bytes += ByteEncoder.decode(piece) ?? Array(piece.utf8)
         }
@@ -101,15 +101,22 @@ public struct ByteLevelBPETokenizer: Sendable {
     }
 
     /// The piece for an id (added tokens first, then the vocabulary), or nil.
-    public func token(for id: Int32) -> String? {
-        guard id >= 0, Int(id) < pieces.count else { return nil }
-        return pieces[Int(id)]
+    public func token(for id: Int) -> String? {
+        Int32(exactly: id).flatMap(piece)
     }
 
     /// The id of a piece (`"Ġdog"`, `"<s>"`), or nil.
-    public func id(for token: String) -> Int32? {
-        if let added = addedVocabulary.tokens.first(where: { $0.content == token }) { return added.id }
-        return model.tokenToID[token]
+    public func id(for token: String) -> Int? {
+        if let added = addedVocabulary.tokens.first(where: { $0.content == token }) { return Int(added.id) }
+        return model.tokenToID[token].map(Int.init)
+    }
+
+    /// The padding id (RoBERTa: 1), or nil when the tokenizer has no padding token.
+    public var padID: Int? { padding.map { Int($0.id) } }
+
+    private func piece(_ id: Int32) -> String? {
+        guard id >= 0, Int(id) < pieces.count else { return nil }
+        return pieces[Int(id)]
     }
 
     /// One past the largest id.

@@ -22,7 +22,7 @@ struct EncodingTests {
         #expect(roberta.id(for: "</s>") == 2)
         #expect(roberta.id(for: "<unk>") == 3)
         #expect(roberta.id(for: "<mask>") == 50264)
-        #expect(roberta.padding?.id == 1 && roberta.padding?.token == "<pad>")
+        #expect(roberta.padID == 1 && roberta.padding?.token == "<pad>")
         #expect(roberta.postProcessor == .roberta(cls: 0, sep: 2))
         #expect(roberta.idCount == 50265)
         #expect(roberta.token(for: 50264) == "<mask>")

@@ -93,6 +93,20 @@ struct ReferenceParityTests {
         }
     }
 
+    @Test("add_prefix_space and <mask> with lstrip + rstrip (tokenizer.json options) give the reference's ids")
+    func prefixSpaceAndStrippingMask() throws {
+        let tokenizer = try ByteLevelBPETokenizer(folder: TokenizerFixtures.folder.appendingPathComponent("trained-bpe-variant"))
+        #expect(tokenizer.preTokenizer.addPrefixSpace)
+        #expect(tokenizer.addedVocabulary.tokens.contains { $0.content == "<mask>" && $0.lstrip && $0.rstrip })
+        let cases = TokenizerFixtures.variantCases
+        #expect(cases.count > 1500)
+        var mismatches: [String] = []
+        for c in cases where try tokenizer.encode(c.text).ids != c.ids {
+            mismatches.append("\(TokenizerFixtures.show(c.text)): got \(try tokenizer.encode(c.text).ids.prefix(20)), expected \(c.ids.prefix(20))")
+        }
+        report(mismatches, of: cases.count)
+    }
+
     @Test("tokenizer.json alone and vocab.json + merges.txt load the same tokenizer",
           arguments: TokenizerFixtures.vocabularies)
     func sameTokenizerFromEitherFiles(vocabulary: String) {

@@ -112,3 +112,17 @@ enum TokenizerFixtures {
         return text.count > 80 ? shown + "… (\(text.count) characters)" : shown
     }
 }
+
+extension TokenizerFixtures {
+    struct VariantCase: Decodable, Sendable {
+        let text: String
+        let ids: [Int]
+    }
+
+    /// variant.jsonl: trained-bpe-variant (add_prefix_space, <mask> lstrip + rstrip) and the reference's ids.
+    static let variantCases: [VariantCase] = {
+        let data = try! Data(contentsOf: folder.appendingPathComponent("variant.jsonl"))
+        let decoder = JSONDecoder()
+        return data.split(separator: UInt8(ascii: "\n")).map { try! decoder.decode(VariantCase.self, from: Data($0)) }
+    }()
+}
