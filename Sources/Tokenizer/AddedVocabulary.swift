@@ -32,7 +32,9 @@ public struct AddedToken: Sendable, Equatable {
 /// the whole text, normalised ones afterwards in the gaps (`AddedVocabulary::extract_and_normalize`).
 /// `lstrip` takes the white space before the match (not reaching into a previous match), `rstrip` the white
 /// space after it (`find_matches`); white space is the Unicode White_Space property, as in Rust's `\s`.
-/// `single_word` tokens are rejected when loading (none of the supported models uses them).
+/// `single_word` tokens are rejected when loading (none of the supported models uses them). One deliberate
+/// difference: after an `rstrip` match the search resumes after the swallowed white space, where the reference
+/// resumes at the end of the token itself; the two differ only for an added token that starts with white space.
 public struct AddedVocabulary: Sendable {
     public let tokens: [AddedToken]
     private let byID: [Int32: AddedToken]

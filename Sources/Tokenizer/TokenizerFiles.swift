@@ -3,6 +3,10 @@ import Foundation
 /// Reading a tokenizer from a Hugging Face model folder, unchanged: `tokenizer.json` (what the fast
 /// tokenizer loads), or `vocab.json` + `merges.txt` with `tokenizer_config.json` / `special_tokens_map.json`
 /// when present (what `RobertaTokenizer(vocab_file, merges_file)` reads).
+///
+/// Tokens are kept as Swift `String`s, which compare by canonical equivalence. Byte-level tokens cannot
+/// collide that way (GPT-2's byte alphabet has no combining marks, so distinct byte-level strings are never
+/// canonically equivalent); only exotic added tokens could, and none of the supported models has such.
 extension ByteLevelBPETokenizer {
     /// Which files of a folder to read.
     public enum FileChoice: Sendable {
