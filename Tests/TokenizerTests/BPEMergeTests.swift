@@ -1,21 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Tokenizer
 
 @Suite("BPE merges: fast heap twin against the naive lowest-rank-pair twin")
 struct BPEMergeTests {
-    /// A small deterministic generator (tests must not depend on the system RNG).
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test("fast and naive merges agree on every word of the test set", arguments: TokenizerFixtures.vocabularies)
     func agreeOnTestSetWords(vocabulary: String) {
         let tokenizer = TokenizerFixtures.tokenizer(vocabulary, .vocabularyAndMerges)
@@ -37,7 +26,7 @@ struct BPEMergeTests {
     @Test("fast and naive merges agree on random byte strings and long repeats", arguments: TokenizerFixtures.vocabularies)
     func agreeOnRandomBytes(vocabulary: String) {
         let model = TokenizerFixtures.tokenizer(vocabulary, .vocabularyAndMerges).model
-        var rng = SplitMix64(state: 42)
+        var rng = SeededGenerator(state: 42)
         let alphabet = Array(" etaoinshrdlu".utf8) + [0xC3, 0xA9, 0xE2, 0x80, 0x99, 0x0A]
         for round in 0..<3000 {
             let length = Int.random(in: 1...64, using: &rng)
