@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // audio-index: CLAP audio knowledge indexes. Dependencies point one way:
-//   C libraries → leaf modules (NumPyFormat, Diagnostics, AudioIO, LinearAlgebra, DSP, Manifest)
+//   C libraries → leaf modules (NumPyFormat, Diagnostics, AudioIO, LinearAlgebra, DSP, Manifest, Tokenizer)
 //   → CLAPFrontEnd → AudioIndexCLI (executable `audio-index`).
 // Each C library sits behind one thin system-library target and is imported by one leaf module only.
 import PackageDescription
@@ -10,7 +10,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "audio-index", targets: ["AudioIndexCLI"]),
-        .library(name: "AudioIndexKit", targets: ["NumPyFormat", "Diagnostics", "FileIO", "AudioIO", "DSP", "CLAPFrontEnd", "Manifest"]),
+        .library(name: "AudioIndexKit", targets: ["NumPyFormat", "Diagnostics", "FileIO", "AudioIO", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -30,6 +30,7 @@ let package = Package(
         .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
         .target(name: "DSP", dependencies: ["CFFTW3f", "LinearAlgebra"]),
         .target(name: "Manifest", dependencies: ["Diagnostics", "FileIO"]),
+        .target(name: "Tokenizer", dependencies: ["Diagnostics"]),
 
         // MARK: CLAP audio front ends (laion, laion-fusion, hf)
         .target(name: "CLAPFrontEnd", dependencies: ["DSP", "Diagnostics"]),
@@ -38,7 +39,7 @@ let package = Package(
         .executableTarget(
             name: "AudioIndexCLI",
             dependencies: [
-                "Diagnostics", "FileIO", "NumPyFormat", "AudioIO", "DSP", "CLAPFrontEnd", "Manifest",
+                "Diagnostics", "FileIO", "NumPyFormat", "AudioIO", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -52,6 +53,7 @@ let package = Package(
         .testTarget(name: "DSPTests", dependencies: ["DSP", "LinearAlgebra", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "CLAPFrontEndTests", dependencies: ["CLAPFrontEnd", "AudioIO", "DSP", "LinearAlgebra", "FileIO", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "Diagnostics", "TestSupport"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Diagnostics", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["NumPyFormat", "AudioIO", "CLAPFrontEnd", "TestSupport"]),
     ]
 )

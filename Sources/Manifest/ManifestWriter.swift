@@ -66,26 +66,5 @@ public enum ManifestWriter {
         "[" + strings.map(quoted).joined(separator: ", ") + "]"
     }
 
-    /// A JSON string literal, escaping exactly what Python's `json.dumps(..., ensure_ascii=False)`
-    /// escapes: `"`, `\`, and control characters below U+0020 (`\b \f \n \r \t` by name, others as
-    /// `\u00XX`).
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ s: String) -> String { JSONText.quote(s) }
 }

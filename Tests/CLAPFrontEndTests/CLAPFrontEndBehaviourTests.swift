@@ -89,7 +89,7 @@ struct CLAPFrontEndBehaviourTests {
     @Test("fusion output: short clips give four identical channels with longer = false; long clips stack shrink + crops")
     func fusionLayout() throws {
         let fe = try CLAPFrontEnd(profile: Self.tiny(.fusion))
-        var rng = SeededGenerator(seed: 3)
+        var rng = SeededGenerator(state: 3)
         let short = try fe.features(rng.floats(5))
         #expect(short.shape == [4, 5, 2] && !short.longer)
         let channel = Array(short.values[0..<10])

@@ -9,7 +9,7 @@ import TestSupport
 struct PowerSpectrogramTests {
     @Test("FFTW r2c equals the direct DFT to single-precision rounding", arguments: [16, 1024])
     func fftMatchesDFT(size: Int) {
-        var rng = SeededGenerator(seed: UInt64(size))
+        var rng = SeededGenerator(state: UInt64(size))
         let x = rng.floats(size)
         let fft = RealFFT(size: size)
         for i in 0..<size { fft.input[i] = x[i] }
@@ -27,7 +27,7 @@ struct PowerSpectrogramTests {
     @Test("the double FFT (half-size complex FFTW + split) equals the direct DFT, for all bins and for a sub-range",
           arguments: [8, 16, 1024])
     func doubleFFTMatchesDFT(size: Int) {
-        var rng = SeededGenerator(seed: UInt64(size) + 1)
+        var rng = SeededGenerator(state: UInt64(size) + 1)
         let x = rng.doubles(size)
         let fft = RealFFTDouble(size: size)
         for i in 0..<size { fft.input[i] = x[i] }
@@ -67,7 +67,7 @@ struct PowerSpectrogramTests {
           arguments: [FFTPrecision.double, .single], 0..<4)
     func matchesNaive(precision: FFTPrecision, shapeIndex: Int) {
         let (length, fftSize, hop) = Self.shapes[shapeIndex]
-        var rng = SeededGenerator(seed: UInt64(length))
+        var rng = SeededGenerator(state: UInt64(length))
         let x = rng.floats(length, in: -0.5...0.5)
         let spectrogram = PowerSpectrogram(fftSize: fftSize, hopLength: hop, precision: precision)
         let exact = NaiveSpectrogram.power(x, fftSize: fftSize, hopLength: hop)

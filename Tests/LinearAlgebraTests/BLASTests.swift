@@ -15,7 +15,7 @@ struct BLASTests {
           arguments: 0..<8)
     func sgemm(caseIndex: Int) {
         let (m, n, k, tA, tB, pad) = Self.gemmShapes[caseIndex]
-        var rng = SeededGenerator(seed: UInt64(100 + caseIndex))
+        var rng = SeededGenerator(state: UInt64(100 + caseIndex))
         let lda = (tA ? m : k) + pad, ldb = (tB ? k : n) + pad, ldc = n + pad
         let a = rng.floats((tA ? k : m) * lda), b = rng.floats((tB ? n : k) * ldb)
         var c = rng.floats(m * ldc)
@@ -38,7 +38,7 @@ struct BLASTests {
     @Test("dgemm matches the triple loop to double rounding", arguments: 0..<8)
     func dgemm(caseIndex: Int) {
         let (m, n, k, tA, tB, pad) = Self.gemmShapes[caseIndex]
-        var rng = SeededGenerator(seed: UInt64(200 + caseIndex))
+        var rng = SeededGenerator(state: UInt64(200 + caseIndex))
         let lda = (tA ? m : k) + pad, ldb = (tB ? k : n) + pad, ldc = n + pad
         let a = rng.doubles((tA ? k : m) * lda), b = rng.doubles((tB ? n : k) * ldb)
         var c = rng.doubles(m * ldc)
@@ -55,7 +55,7 @@ struct BLASTests {
 
     @Test("sgemv and dgemv match the naive loop, plain and transposed", arguments: [false, true])
     func gemv(transposed: Bool) {
-        var rng = SeededGenerator(seed: transposed ? 7 : 8)
+        var rng = SeededGenerator(state: transposed ? 7 : 8)
         let m = 37, n = 129, lda = 131
         let a = rng.floats(m * lda)
         let x = rng.floats(transposed ? m : n)
