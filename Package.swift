@@ -10,7 +10,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "audio-index", targets: ["AudioIndexCLI"]),
-        .library(name: "AudioIndexKit", targets: ["NumPyFormat", "Diagnostics", "FileIO", "AudioIO", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer"]),
+        .library(name: "AudioIndexKit", targets: ["NumPyFormat", "Diagnostics", "FileIO", "AudioIO", "LinearAlgebra", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,13 +33,13 @@ let package = Package(
         .target(name: "Tokenizer", dependencies: ["Diagnostics"]),
 
         // MARK: CLAP audio front ends (laion, laion-fusion, hf)
-        .target(name: "CLAPFrontEnd", dependencies: ["DSP", "Diagnostics"]),
+        .target(name: "CLAPFrontEnd", dependencies: ["DSP", "LinearAlgebra", "Diagnostics"]),
 
         // MARK: Thin CLI
         .executableTarget(
             name: "AudioIndexCLI",
             dependencies: [
-                "Diagnostics", "FileIO", "NumPyFormat", "AudioIO", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer",
+                "Diagnostics", "FileIO", "NumPyFormat", "AudioIO", "LinearAlgebra", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
