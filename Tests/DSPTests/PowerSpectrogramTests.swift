@@ -51,6 +51,23 @@ struct PowerSpectrogramTests {
         }
     }
 
+    @Test("executePower (split and squares fused) is bit-identical to re² + im² of execute(bins:), all bins and a sub-range",
+          arguments: [8, 16, 1024])
+    func fusedPowerMatchesSplit(size: Int) {
+        var rng = SeededGenerator(state: UInt64(size) + 7)
+        let x = rng.doubles(size)
+        let fft = RealFFTDouble(size: size)
+        for i in 0..<size { fft.input[i] = x[i] }
+        for bins in [0..<(size / 2 + 1), 2..<(size / 2 - 1)] {
+            fft.execute(bins: bins)
+            let expected = bins.map { k in fft.output[2 * k] * fft.output[2 * k] + fft.output[2 * k + 1] * fft.output[2 * k + 1] }
+            var power = [Double](repeating: .nan, count: bins.count + 1)
+            power.withUnsafeMutableBufferPointer { fft.executePower(bins: bins, into: $0.baseAddress!) }
+            #expect(Array(power.prefix(bins.count)) == expected, "bins \(bins)")
+            #expect(power[bins.count].isNaN, "wrote past bins.count")
+        }
+    }
+
     @Test("reflect padding maps indices like numpy.pad(mode='reflect'), including pads longer than the signal")
     func reflect() {
         // np.pad(np.arange(3), 5, mode='reflect') and np.pad(np.arange(5), 7, mode='reflect')
