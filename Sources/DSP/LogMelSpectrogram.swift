@@ -102,19 +102,21 @@ public final class LogMelSpectrogram {
                         let row = base + t &* mels
                         for m in 0..<mels {
                             let span = spans[m]
-                            let p = power + span.firstBin, w = weights + span.offset
-                            // Four interleaved partial sums: one chain of dependent additions
-                            // would wait on the adder's latency at every bin.
-                            var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, j = 0
-                            while j &+ 4 <= span.count {
-                                s0 += w[j] * p[j]
-                                s1 += w[j &+ 1] * p[j &+ 1]
-                                s2 += w[j &+ 2] * p[j &+ 2]
-                                s3 += w[j &+ 3] * p[j &+ 3]
-                                j &+= 4
+                            let p = UnsafeRawPointer(power + span.firstBin)
+                            let w = UnsafeRawPointer(weights + span.offset)
+                            // Runs are padded with zero weights to whole SIMD4 blocks, so the loop
+                            // has no scalar tail; the four lanes are four interleaved partial sums
+                            // (one chain of dependent additions would wait on the adder's latency).
+                            var sum = SIMD4<Double>()
+                            var byte = 0
+                            let end = span.paddedCount &* MemoryLayout<Double>.stride
+                            while byte < end {
+                                let wv = w.loadUnaligned(fromByteOffset: byte, as: SIMD4<Double>.self)
+                                let pv = p.loadUnaligned(fromByteOffset: byte, as: SIMD4<Double>.self)
+                                sum += wv * pv  // not addProduct: baseline x86-64 has no FMA, it would call libm fma
+                                byte &+= 4 &* MemoryLayout<Double>.stride
                             }
-                            while j < span.count { s0 += w[j] * p[j]; j &+= 1 }
-                            row[m] = T((s0 + s1) + (s2 + s3))
+                            row[m] = T((sum[0] + sum[1]) + (sum[2] + sum[3]))
                         }
                     }
                 }
@@ -137,7 +139,14 @@ struct MelBandRanges {
         var count: Int
         /// Index of the run's first weight in `weights`.
         var offset: Int
+        /// `count` rounded up to a multiple of `blockSize`; the extra weights are zeros.
+        var paddedCount: Int
     }
+
+    /// The band product reads runs in blocks of this many bins (`SIMD4<Double>`), so it may read
+    /// up to `blockSize − 1` power values past the active bins: the power buffer must have that
+    /// much zeroed slack (`PowerSpectrogram.forEachFramePower` allocates it).
+    static let blockSize = 4
 
     let spans: [Span]
     let weights: [Double]
@@ -148,11 +157,14 @@ struct MelBandRanges {
         for m in 0..<w.columns {
             let nonzero = active.filter { w[$0, m] != 0 }
             guard let first = nonzero.first, let last = nonzero.last else {
-                spans.append(Span(firstBin: 0, count: 0, offset: weights.count))
+                spans.append(Span(firstBin: 0, count: 0, offset: weights.count, paddedCount: 0))
                 continue
             }
-            spans.append(Span(firstBin: first - active.lowerBound, count: last - first + 1, offset: weights.count))
+            let count = last - first + 1
+            let padded = (count + Self.blockSize - 1) / Self.blockSize * Self.blockSize
+            spans.append(Span(firstBin: first - active.lowerBound, count: count, offset: weights.count, paddedCount: padded))
             weights += (first...last).map { w[$0, m] }
+            weights += repeatElement(0, count: padded - count)
         }
         self.spans = spans
         self.weights = weights

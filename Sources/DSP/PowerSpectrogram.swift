@@ -106,13 +106,17 @@ public final class PowerSpectrogram {
     private func frameStart(_ t: Int) -> Int { t * hopLength - fftSize / 2 }
 
     /// Windows each centred frame into the double FFT's input, transforms it and hands the
-    /// double-precision power `re² + im²` of the bins in `bins` (`bins.count` values) to `body`.
+    /// double-precision power `re² + im²` of the bins in `bins` (`bins.count` values, followed by
+    /// `MelBandRanges.blockSize` zeros) to `body`.
     /// Interior frames read `samples` directly; the few frames that reach into the padding read
     /// through `reflectIndex`. Requires `precision == .double`.
     func forEachFramePower(_ samples: [Float], bins: Range<Int>,
                            _ body: (_ frame: Int, _ power: UnsafePointer<Double>) -> Void) {
         precondition(precision == .double, "forEachFramePower needs the double-precision STFT")
-        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: max(bins.count, 1))
+        // Zeroed slack after the power: the band product reads whole blocks (`MelBandRanges.blockSize`).
+        let capacity = bins.count + MelBandRanges.blockSize
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: capacity)
+        scratch.initialize(repeating: 0, count: capacity)
         defer { scratch.deallocate() }
         let fft = fftDouble!
         forEachWindowedFrame(samples, input: fft.input.baseAddress!) { t in
