@@ -70,4 +70,23 @@ struct MelFilterBankTests {
         #expect(bank.weights == .float32(w))
         #expect(MelFilterBank(float32: Matrix(rows: 3, columns: 2)).activeBins.isEmpty)
     }
+
+    @Test("band runs hold each band's nonzero weights in order, padded with zeros to whole SIMD blocks")
+    func bandRunsArePaddedWithZeros() {
+        for bank in [MelFilterBank.librosaSlaney(sampleRate: 48000, fftSize: 1024, melBins: 64, fMin: 50, fMax: 14000),
+                     .torchaudioHTK(sampleRate: 48000, frequencyBins: 513, melBins: 64, fMin: 50, fMax: 14000)] {
+            let runs = MelBandRanges(bank), w = bank.doubleWeights, active = bank.activeBins
+            for (m, span) in runs.spans.enumerated() {
+                #expect(span.paddedCount % MelBandRanges.blockSize == 0 && span.paddedCount - span.count < MelBandRanges.blockSize)
+                #expect(span.firstBin + span.paddedCount <= active.count + MelBandRanges.blockSize)
+                let run = Array(runs.weights[span.offset..<(span.offset + span.paddedCount)])
+                let expected = active.map { w[$0, m] }.dropFirst(span.firstBin).prefix(span.count)
+                #expect(Array(run.prefix(span.count)) == Array(expected), "band \(m)")
+                #expect(run.dropFirst(span.count).allSatisfy { $0 == 0 }, "band \(m) padding")
+                // Nothing nonzero outside the run.
+                let outside = active.indices.filter { $0 < span.firstBin || $0 >= span.firstBin + span.count }
+                #expect(outside.allSatisfy { w[active.lowerBound + $0, m] == 0 }, "band \(m) outside its run")
+            }
+        }
+    }
 }

@@ -71,6 +71,27 @@ struct PowerSpectrogramTests {
         }
     }
 
+    @Test("windowInterior (SIMD blocks) is bit-identical to Double(x[i]) · w[i] and writes only count values",
+          arguments: [1024, 8, 13, 3])
+    func simdWindowingMatchesScalar(count: Int) {
+        var generator = SeededGenerator(state: UInt64(count) + 11)
+        let frame = (0..<(count + 1)).map { _ in Float.random(in: -1...1, using: &generator) }
+        let window = (0..<count).map { _ in Double.random(in: 0...1, using: &generator) }
+        let expected = (0..<count).map { Double(frame[$0 + 1]) * window[$0] }
+        var input = [Double](repeating: .nan, count: count + 1)
+        frame.withUnsafeBufferPointer { f in
+            window.withUnsafeBufferPointer { w in
+                input.withUnsafeMutableBufferPointer { out in
+                    // Offset by one sample so the float loads are not 16-byte aligned.
+                    PowerSpectrogram.windowInterior(UnsafeRawPointer(f.baseAddress! + 1), window: UnsafeRawPointer(w.baseAddress!),
+                                                    into: UnsafeMutableRawPointer(out.baseAddress!), count: count)
+                }
+            }
+        }
+        #expect(Array(input.prefix(count)) == expected)
+        #expect(input[count].isNaN, "wrote past count")
+    }
+
     @Test("reflect padding maps indices like numpy.pad(mode='reflect'), including pads longer than the signal")
     func reflect() {
         // np.pad(np.arange(3), 5, mode='reflect') and np.pad(np.arange(5), 7, mode='reflect')
