@@ -11,3 +11,15 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
 }
+
+extension SeededGenerator {
+    /// `count` floats uniform in `range`.
+    public mutating func floats(_ count: Int, in range: ClosedRange<Float> = -1...1) -> [Float] {
+        (0..<count).map { _ in Float.random(in: range, using: &self) }
+    }
+
+    /// `count` doubles uniform in `range`.
+    public mutating func doubles(_ count: Int, in range: ClosedRange<Double> = -1...1) -> [Double] {
+        (0..<count).map { _ in Double.random(in: range, using: &self) }
+    }
+}
