@@ -43,17 +43,19 @@ public final class VectorIndexWriter {
         do { try fm.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
             throw VectorIndexError.io(path: directory.path, errno: EACCES)
         }
-        let fd = try lock(directory)
-        defer { close(fd) }
-        let segName = GenerationFile.segmentName(1)
-        try vectors.withUnsafeBufferPointer {
-            try SegmentFormat.write(to: directory.appendingPathComponent(segName), dimension: dimension, metric: metric, vectors: $0, ids: ids)
-        }
-        let gen = GenerationFile(generation: 1, dimension: dimension, metric: metric,
-                                 segments: [.init(file: segName, generation: 1, count: n)], tombstones: [])
-        try AtomicFile.write(Array(gen.encode().utf8), to: directory.appendingPathComponent(GenerationFile.fileName(1)))
-        try CurrentFile.write(directory: directory, generation: 1)
-        close(fd)
+        try {
+            // The lock is held while the first generation is written, then released for the writer below.
+            let fd = try lock(directory)
+            defer { close(fd) }
+            let segName = GenerationFile.segmentName(1)
+            try vectors.withUnsafeBufferPointer {
+                try SegmentFormat.write(to: directory.appendingPathComponent(segName), dimension: dimension, metric: metric, vectors: $0, ids: ids)
+            }
+            let gen = GenerationFile(generation: 1, dimension: dimension, metric: metric,
+                                     segments: [.init(file: segName, generation: 1, count: n)], tombstones: [])
+            try AtomicFile.write(Array(gen.encode().utf8), to: directory.appendingPathComponent(GenerationFile.fileName(1)))
+            try CurrentFile.write(directory: directory, generation: 1)
+        }()
         return try VectorIndexWriter(directory: directory)
     }
 
