@@ -36,23 +36,34 @@ extension VectorIndex {
                         if !ip {
                             for r in 0..<rn { rowNorms[r] = FlatKernel.dot(x + (r0 + r) * d, x + (r0 + r) * d, d) }
                         }
-                        for i in 0..<qn {
-                            let rowStart = i * rn
-                            for r in 0..<rn {
-                                let dotValue = block[rowStart + r]
-                                var score = ip ? dotValue : (queryNorms[i] + rowNorms[r]) - 2 * dotValue
-                                if !score.isFinite {
-                                    // inf − inf in the expanded L2 form (or an overflow in another
-                                    // summation order) must not change a score's class: recompute directly.
-                                    let qp = qBase + (q0 + i) * d, xp = x + (r0 + r) * d
-                                    score = ip ? FlatKernel.dot(qp, xp, d) : FlatKernel.l2(qp, xp, d)
+                        // Scan each query's row of scores with its threshold in a register.
+                        block.withUnsafeBufferPointer { c in
+                            rowNorms.withUnsafeBufferPointer { norms in
+                                tops.withUnsafeMutableBufferPointer { tp in
+                                    for i in 0..<qn {
+                                        let row = c.baseAddress! + i * rn
+                                        let qNorm = queryNorms[i]
+                                        var full = tp[i].isFull
+                                        var worst: Float = full ? tp[i].worstScore : 0
+                                        for r in 0..<rn {
+                                            var score = ip ? row[r] : (qNorm + norms[r]) - 2 * row[r]
+                                            if full, ip ? score < worst : score > worst { continue }
+                                            if !score.isFinite {
+                                                // inf − inf in the expanded L2 form (or an overflow in another
+                                                // summation order) must not change a score's class: recompute directly.
+                                                let qp = qBase + (q0 + i) * d, xp = x + (r0 + r) * d
+                                                score = ip ? FlatKernel.dot(qp, xp, d) : FlatKernel.l2(qp, xp, d)
+                                            }
+                                            let id = seg.id(at: r0 + r)
+                                            guard tp[i].admits(score, id) else { continue }
+                                            if !hidden.isEmpty && hidden.contains(id) { continue }
+                                            if let allowedIDs, !allowedIDs.contains(id) { continue }
+                                            tp[i].insert(score, id)
+                                            full = tp[i].isFull
+                                            if full { worst = tp[i].worstScore }
+                                        }
+                                    }
                                 }
-                                if tops[i].isFull, ip ? score < tops[i].worstScore : score > tops[i].worstScore { continue }
-                                let id = seg.id(at: r0 + r)
-                                guard tops[i].admits(score, id) else { continue }
-                                if !hidden.isEmpty && hidden.contains(id) { continue }
-                                if let allowedIDs, !allowedIDs.contains(id) { continue }
-                                tops[i].insert(score, id)
                             }
                         }
                     }

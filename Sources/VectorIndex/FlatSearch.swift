@@ -1,23 +1,22 @@
 /// Exact (flat) search kernels. Layout: vectors are row-major, `x[i * d + j]`, float32,
 /// little-endian, as stored in the segment's `.npy` section.
 enum FlatKernel {
-    /// Inner product with two 16-lane FMA chains (AVX2: four ymm accumulators), so one query scan
-    /// runs at the memory-bandwidth bound like faiss's `fvec_inner_product` (anchors §1).
+    /// Inner product with two 16-lane multiply-add chains, so one query scan runs near the
+    /// memory-bandwidth bound like faiss's `fvec_inner_product` (anchors §1). `acc += a * b`, not
+    /// `.addingProduct`: for the x86-64 baseline target (no `-mfma`) the latter becomes one libm
+    /// `fma` call per lane and measured 8× slower than the bandwidth bound.
     @inline(__always)
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
         let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
         var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
         var i = 0
         while i + 32 <= d {
-            acc0 = acc0.addingProduct(ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self),
-                                      rb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self))
-            acc1 = acc1.addingProduct(ra.loadUnaligned(fromByteOffset: 4 * i + 64, as: SIMD16<Float>.self),
-                                      rb.loadUnaligned(fromByteOffset: 4 * i + 64, as: SIMD16<Float>.self))
+            acc0 += ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self) * rb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+            acc1 += ra.loadUnaligned(fromByteOffset: 4 * i + 64, as: SIMD16<Float>.self) * rb.loadUnaligned(fromByteOffset: 4 * i + 64, as: SIMD16<Float>.self)
             i += 32
         }
         if i + 16 <= d {
-            acc0 = acc0.addingProduct(ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self),
-                                      rb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self))
+            acc0 += ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self) * rb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
             i += 16
         }
         var s = (acc0 + acc1).sum()
@@ -34,13 +33,13 @@ enum FlatKernel {
         while i + 32 <= d {
             let d0 = ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self) - rb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
             let d1 = ra.loadUnaligned(fromByteOffset: 4 * i + 64, as: SIMD16<Float>.self) - rb.loadUnaligned(fromByteOffset: 4 * i + 64, as: SIMD16<Float>.self)
-            acc0 = acc0.addingProduct(d0, d0)
-            acc1 = acc1.addingProduct(d1, d1)
+            acc0 += d0 * d0
+            acc1 += d1 * d1
             i += 32
         }
         if i + 16 <= d {
             let d0 = ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self) - rb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
-            acc0 = acc0.addingProduct(d0, d0)
+            acc0 += d0 * d0
             i += 16
         }
         var s = (acc0 + acc1).sum()
@@ -110,5 +109,32 @@ public enum ReferenceSearch {
             }
         }
         return SearchResults(queryCount: nq, k: k, ids: outIDs, scores: outScores)
+    }
+}
+
+extension VectorIndex {
+    /// Sums every stored float with the widest plain SIMD loop (four 16-lane accumulators, no
+    /// multiply): the read-only memory-bandwidth baseline a single-query scan is measured against,
+    /// over the same mapped bytes (issue 5 §8, "bandwidth = the best SIMD read-only sum").
+    public func simdSumOfStoredVectors() -> Float {
+        var total: Float = 0
+        for seg in segments {
+            let v = seg.vectors
+            guard let base = v.baseAddress else { continue }
+            let raw = UnsafeRawPointer(base)
+            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+            var i = 0
+            while i + 64 <= v.count {
+                a0 += raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+                a1 += raw.loadUnaligned(fromByteOffset: 4 * i + 64, as: SIMD16<Float>.self)
+                a2 += raw.loadUnaligned(fromByteOffset: 4 * i + 128, as: SIMD16<Float>.self)
+                a3 += raw.loadUnaligned(fromByteOffset: 4 * i + 192, as: SIMD16<Float>.self)
+                i += 64
+            }
+            var s = ((a0 + a1) + (a2 + a3)).sum()
+            while i < v.count { s += v[i]; i += 1 }
+            total += s
+        }
+        return total
     }
 }

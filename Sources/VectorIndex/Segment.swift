@@ -164,26 +164,29 @@ final class Segment: @unchecked Sendable {
     var count: Int { header.count }
     var dimension: Int { header.dimension }
 
+    /// File offsets of the first float and the first id (after each section's `.npy` header).
+    private let vectorsDataStart: Int
+    private let idsDataStart: Int
+
     init(path: String) throws {
         file = try MappedFile(path: path)
         header = try Segment.validate(file.bytes, path: path)
+        vectorsDataStart = header.vectorsOffset + SegmentFormat.vectorsNPYHeader(count: header.count, dimension: header.dimension).count
+        idsDataStart = header.idsOffset + SegmentFormat.idsNPYHeader(count: header.count).count
     }
 
     /// Row-major `count × dimension` floats, 64-byte aligned inside the mapping.
     var vectors: UnsafeBufferPointer<Float> {
-        let start = header.vectorsOffset + vectorsDataOffset
         guard header.count > 0, let base = file.bytes.baseAddress else { return UnsafeBufferPointer(start: nil, count: 0) }
-        return UnsafeBufferPointer(start: (base + start).assumingMemoryBound(to: Float.self), count: header.count * header.dimension)
+        return UnsafeBufferPointer(start: (base + vectorsDataStart).assumingMemoryBound(to: Float.self), count: header.count * header.dimension)
     }
 
-    func id(at row: Int) -> Int64 {
+    @inline(__always) func id(at row: Int) -> Int64 {
         Int64(littleEndian: file.bytes.loadUnaligned(fromByteOffset: idsDataStart + 8 * row, as: Int64.self))
     }
 
     var ids: [Int64] { (0..<count).map(id(at:)) }
 
-    private var vectorsDataOffset: Int { SegmentFormat.vectorsNPYHeader(count: header.count, dimension: header.dimension).count }
-    private var idsDataStart: Int { header.idsOffset + SegmentFormat.idsNPYHeader(count: header.count).count }
 
     /// Checks every structural fact against the file size; never touches the payload.
     static func validate(_ bytes: UnsafeRawBufferPointer, path: String) throws -> SegmentHeader {
