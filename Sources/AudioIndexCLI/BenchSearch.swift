@@ -65,22 +65,22 @@ struct BenchSearch: ParsableCommand {
         }
         defer { if let temporary { try? FileManager.default.removeItem(at: temporary) } }
 
-        let open = median { _ = try? VectorIndex.open(directory: url) }
+        let open = try BenchDecode.medianSeconds(runs: runs) { _ = try? VectorIndex.open(directory: url) }
         let idx = try VectorIndex.open(directory: url)
         let d = idx.dimension
         let bytes = Double(idx.storedCount * d * 4)
         _ = idx.simdSumOfStoredVectors()  // warm the pages
         var sink: Float = 0
-        let baseline = median { sink += idx.simdSumOfStoredVectors() }
+        let baseline = try BenchDecode.medianSeconds(runs: runs) { sink += idx.simdSumOfStoredVectors() }
         let singles = rng.unitVectors(runs * 3, d)
         var q = 0
-        let single = median {
+        let single = try BenchDecode.medianSeconds(runs: runs) {
             _ = idx.search(queries: Array(singles[(q * d)..<((q + 1) * d)]), k: k)
             q = (q + 1) % (runs * 3)
         }
         let b32 = rng.unitVectors(32, d), bBig = rng.unitVectors(batch, d)
-        let t32 = median { _ = idx.search(queries: b32, k: k) }
-        let tBig = median { _ = idx.search(queries: bBig, k: k) }
+        let t32 = try BenchDecode.medianSeconds(runs: runs) { _ = idx.search(queries: b32, k: k) }
+        let tBig = try BenchDecode.medianSeconds(runs: runs) { _ = idx.search(queries: bBig, k: k) }
         let flops = 2 * Double(idx.storedCount) * Double(d)
         StandardError.writeLine("bench search: \(idx.storedCount) vectors × \(d), \(String(format: "%.0f", bytes / 1e6)) MB, k \(k), 1 thread, median of \(runs); \(BLAS.configuration) (sum \(sink))")
         print("open: \(String(format: "%.3f", open * 1e3)) ms")
@@ -88,16 +88,6 @@ struct BenchSearch: ParsableCommand {
         print("single query: \(String(format: "%.2f", single * 1e3)) ms = \(String(format: "%.2f", single / baseline))× the bandwidth baseline")
         print("batch 32: \(String(format: "%.1f", 32 / t32)) queries/s (\(String(format: "%.1f", flops * 32 / t32 / 1e9)) GFLOPS)")
         print("batch \(batch): \(String(format: "%.1f", Double(batch) / tBig)) queries/s (\(String(format: "%.1f", flops * Double(batch) / tBig / 1e9)) GFLOPS)")
-    }
-
-    private func median(_ body: () -> Void) -> Double {
-        var times: [Double] = []
-        for _ in 0..<runs {
-            let start = DispatchTime.now().uptimeNanoseconds
-            body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        return times.sorted()[times.count / 2]
     }
 }
 
