@@ -82,7 +82,7 @@ struct BenchDecode: ParsableCommand {
             }
             try AudioFileWriter.write(float: stereo, channels: 2, sampleRate: 48_000, container: container, encoding: encoding, to: path)
             var samples = 0
-            let median = try Self.medianSeconds(runs: runs) {
+            let median = try BenchTiming.medianSeconds(runs: runs) {
                 samples = try AudioDecoder.decode(path: path).samples.count
             }
             results.append((label, path, samples, median))
@@ -93,7 +93,7 @@ struct BenchDecode: ParsableCommand {
             try AudioFileWriter.write(float: Self.signal(frames: rate * seconds, channels: 1, sampleRate: rate), channels: 1,
                                       sampleRate: rate, container: .wav, encoding: .float, to: path)
             let mono = try AudioDecoder.decode(path: path).samples
-            let median = try Self.medianSeconds(runs: runs) { _ = try Resampler.resample(mono, from: rate) }
+            let median = try BenchTiming.medianSeconds(runs: runs) { _ = try Resampler.resample(mono, from: rate) }
             results.append((label, path, mono.count, median))
         }
 
@@ -120,18 +120,6 @@ struct BenchDecode: ParsableCommand {
         }
     }
 
-    /// One untimed warm-up, then the median wall time of `runs` calls.
-    static func medianSeconds(runs: Int, _ body: () throws -> Void) throws -> Double {
-        try body()
-        let clock = ContinuousClock()
-        var times: [Double] = []
-        for _ in 0..<runs {
-            let elapsed = try clock.measure(body)
-            times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
-        }
-        times.sort()
-        return runs % 2 == 1 ? times[runs / 2] : (times[runs / 2 - 1] + times[runs / 2]) / 2
-    }
 
     /// Deterministic test material: a 440 Hz tone plus low-passed noise (a one-pole filter on a
     /// 32-bit LCG), each channel with its own noise, peak below 0.9 (FLAC refuses to encode floats beyond full scale). Compressible like real audio,

@@ -57,9 +57,9 @@ struct BenchTokenizer: ParsableCommand {
         StandardError.writeLine("bench tokenizer: \(texts.count) texts from \(input), \(runs) runs, 1 thread")
 
         var tokenizer = try ByteLevelBPETokenizer(folder: folder)
-        let load = try Self.medianSeconds(runs: runs) { tokenizer = try ByteLevelBPETokenizer(folder: folder) }
+        let load = try BenchTiming.medianSeconds(runs: runs) { tokenizer = try ByteLevelBPETokenizer(folder: folder) }
         var tokens = 0, idsSum = 0
-        let encode = try Self.medianSeconds(runs: runs) {
+        let encode = try BenchTiming.medianSeconds(runs: runs) {
             tokens = 0
             idsSum = 0
             for text in texts {
@@ -92,18 +92,5 @@ struct BenchTokenizer: ParsableCommand {
             b.add("tokens_per_s", Double(tokens) / encode)
             print(b.text)
         }
-    }
-
-    /// One untimed warm-up, then the median wall time of `runs` calls.
-    static func medianSeconds(runs: Int, _ body: () throws -> Void) throws -> Double {
-        try body()
-        let clock = ContinuousClock()
-        var times: [Double] = []
-        for _ in 0..<runs {
-            let elapsed = try clock.measure(body)
-            times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
-        }
-        times.sort()
-        return runs % 2 == 1 ? times[runs / 2] : (times[runs / 2 - 1] + times[runs / 2]) / 2
     }
 }

@@ -139,7 +139,7 @@ struct Features: ParsableCommand {
                 try NPY.write(NPYArray(shape: features.shape, float32: features.values), to: folder.appendingPathComponent(name))
                 json.add("npy", name)
                 json.add("profile", features.profile)
-                json.add("shape", Self.shapeText(features.shape))
+                json.add("shape", features.shape)
                 json.add("longer", features.longer)
                 json.add("long_clip", features.cropPlan)
                 json.add("duration_s", seconds)
@@ -149,8 +149,9 @@ struct Features: ParsableCommand {
                 failures += 1
                 StandardError.writeLine("audio-index: error: \(entry.id): " + ErrorReport.line(for: error))
                 json.add("npy", nil as String?)
-                for key in ["profile", "shape"] { json.add(key, nil as String?) }
-                json.add("longer", false)
+                json.add("profile", nil as String?)
+                json.add("shape", nil as [Int]?)
+                json.add("longer", nil as Bool?)
                 json.add("long_clip", longClip.rawValue)
                 json.add("duration_s", nil as Double?)
                 json.add("error", ErrorReport.line(for: error))

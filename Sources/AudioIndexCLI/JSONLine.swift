@@ -18,8 +18,12 @@ struct JSONLine {
         fields.append(Self.quote(key) + ":" + (value.map { "\($0)" } ?? "null"))
     }
 
-    mutating func add(_ key: String, _ value: Bool) {
-        fields.append(Self.quote(key) + ":" + (value ? "true" : "false"))
+    mutating func add(_ key: String, _ value: Bool?) {
+        fields.append(Self.quote(key) + ":" + (value.map { $0 ? "true" : "false" } ?? "null"))
+    }
+
+    mutating func add(_ key: String, _ value: [Int]?) {
+        fields.append(Self.quote(key) + ":" + (value.map { "[" + $0.map(String.init).joined(separator: ",") + "]" } ?? "null"))
     }
 
     var text: String { "{" + fields.joined(separator: ",") + "}" }

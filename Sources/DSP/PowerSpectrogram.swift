@@ -78,12 +78,9 @@ public final class PowerSpectrogram {
             let base = result.baseAddress!
             switch precision {
             case .double:
-                forEachFrameDouble(samples, bins: bins) { t, spectrum in
-                    let row = base + t * bins.count, bin = spectrum + 2 * bins.lowerBound
-                    for j in 0..<bins.count {
-                        let re = bin[2 * j], im = bin[2 * j + 1]
-                        row[j] = T(re * re + im * im)
-                    }
+                forEachFramePower(samples, bins: bins) { t, power in
+                    let row = base + t * bins.count
+                    for j in 0..<bins.count { row[j] = T(power[j]) }
                 }
             case .single:
                 forEachFrameSingle(samples) { t, spectrum in
@@ -108,15 +105,27 @@ public final class PowerSpectrogram {
     @inline(__always)
     private func frameStart(_ t: Int) -> Int { t * hopLength - fftSize / 2 }
 
-    /// Windows each centred frame into the double FFT's input, transforms it (computing only the
-    /// bins in `bins`) and hands the interleaved `(re, im)` bins to `body`. Interior frames read `samples` directly; the few
-    /// frames that reach into the padding read through `reflectIndex`.
-    private func forEachFrameDouble(_ samples: [Float], bins: Range<Int>,
-                                    _ body: (_ frame: Int, _ spectrum: UnsafePointer<Double>) -> Void) {
-        precondition(!samples.isEmpty, "cannot take the STFT of an empty signal")
+    /// Windows each centred frame into the double FFT's input, transforms it and hands the
+    /// double-precision power `re² + im²` of the bins in `bins` (`bins.count` values) to `body`.
+    /// Interior frames read `samples` directly; the few frames that reach into the padding read
+    /// through `reflectIndex`. Requires `precision == .double`.
+    func forEachFramePower(_ samples: [Float], bins: Range<Int>,
+                           _ body: (_ frame: Int, _ power: UnsafePointer<Double>) -> Void) {
+        precondition(precision == .double, "forEachFramePower needs the double-precision STFT")
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: max(bins.count, 1))
+        defer { scratch.deallocate() }
         let fft = fftDouble!
+        forEachWindowedFrame(samples, input: fft.input.baseAddress!) { t in
+            fft.executePower(bins: bins, into: scratch)
+            body(t, UnsafePointer(scratch))
+        }
+    }
+
+    /// Writes each centred frame, windowed in double precision, into `input` and calls `body`.
+    private func forEachWindowedFrame(_ samples: [Float], input: UnsafeMutablePointer<Double>,
+                                      _ body: (_ frame: Int) -> Void) {
+        precondition(!samples.isEmpty, "cannot take the STFT of an empty signal")
         let n = fftSize, count = samples.count
-        let input = fft.input.baseAddress!, spectrum = UnsafePointer(fft.output.baseAddress!)
         samples.withUnsafeBufferPointer { xBuffer in
             window.withUnsafeBufferPointer { wBuffer in
                 let x = xBuffer.baseAddress!, w = wBuffer.baseAddress!
@@ -128,14 +137,13 @@ public final class PowerSpectrogram {
                     } else {
                         for i in 0..<n { input[i] = Double(x[Self.reflectIndex(start + i, count: count)]) * w[i] }
                     }
-                    fft.execute(bins: bins)
-                    body(t, spectrum)
+                    body(t)
                 }
             }
         }
     }
 
-    /// `forEachFrameDouble` in single precision (window product rounded to float32).
+    /// `forEachWindowedFrame` + the FFT in single precision (window product rounded to float32).
     private func forEachFrameSingle(_ samples: [Float], _ body: (_ frame: Int, _ spectrum: UnsafePointer<Float>) -> Void) {
         precondition(!samples.isEmpty, "cannot take the STFT of an empty signal")
         let fft = fftSingle!

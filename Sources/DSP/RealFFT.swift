@@ -133,6 +133,38 @@ public final class RealFFTDouble {
         twiddles.deallocate()
     }
 
+    /// Transforms `input` and writes the power `re² + im²` of the bins in `bins` to
+    /// `power[0..<bins.count]`, without storing the complex bins: the real split of `execute(bins:)`
+    /// and the squares in one pass, so each bin's `(re, im)` stays in registers.
+    public func executePower(bins: Range<Int>, into power: UnsafeMutablePointer<Double>) {
+        precondition(bins.lowerBound >= 0 && bins.upperBound <= size / 2 + 1, "bins \(bins) outside 0...\(size / 2)")
+        fftw_execute(plan)
+        let h = size / 2
+        let z = UnsafePointer(half.baseAddress!)
+        let cosine = UnsafePointer(twiddles.baseAddress!), sine = cosine + (h + 1)
+        let lower = bins.lowerBound
+        if bins.contains(0) { let r = z[0] + z[1]; power[0 &- lower] = r * r }
+        if bins.contains(h) { let r = z[0] - z[1]; power[h &- lower] = r * r }
+        let first = max(lower, 1), last = min(bins.upperBound, h)
+        guard first < last else { return }
+        // As in `execute(bins:)`, with the halves folded into one final factor ¼:
+        // 2X = (zr + cr) + c·(zi − ci) + s·(cr − zr) + i·[(zi + ci) + c·(cr − zr) − s·(zi − ci)].
+        var zk = z + 2 &* first, zm = z + 2 &* (h &- first), out = power + (first &- lower)
+        var c = cosine + first, s = sine + first
+        for _ in first..<last {
+            let zr = zk[0], zi = zk[1], cr = zm[0], ci = -zm[1]
+            let sr = zr + cr, si = zi + ci, dr = zi - ci, di = cr - zr
+            let re = sr + c[0] * dr + s[0] * di
+            let im = si + c[0] * di - s[0] * dr
+            out[0] = 0.25 * (re * re + im * im)
+            zk += 2
+            zm -= 2
+            out += 1
+            c += 1
+            s += 1
+        }
+    }
+
     /// Transforms `input`, writing the bins in `bins` (all `0…n/2` by default) to `output`.
     public func execute(bins: Range<Int>? = nil) {
         let bins = bins ?? 0..<(size / 2 + 1)

@@ -59,7 +59,7 @@ public enum AtomicFile {
         var templateBytes = Array(template.utf8CString)
         let fd = templateBytes.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw FileWriteError.cannotCreate(path: path, errno: errno) }
-        let tempPath = String(cString: templateBytes.map { UInt8(bitPattern: $0) }.dropLast() + [0])
+        let tempPath = String(decoding: templateBytes.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var committed = false
         defer {
             if !committed { unlink(tempPath) }

@@ -24,13 +24,19 @@ struct PowerSpectrogramTests {
         }
     }
 
-    @Test("the double FFT (half-size complex FFTW + split) equals the direct DFT, for all bins and for a sub-range",
-          arguments: [8, 16, 1024])
-    func doubleFFTMatchesDFT(size: Int) {
-        var rng = SeededGenerator(state: UInt64(size) + 1)
+    /// A double FFT whose input holds `size` seeded random samples (also returned).
+    static func doubleFFT(size: Int, seed: UInt64) -> (fft: RealFFTDouble, input: [Double]) {
+        var rng = SeededGenerator(state: seed)
         let x = rng.doubles(size)
         let fft = RealFFTDouble(size: size)
         for i in 0..<size { fft.input[i] = x[i] }
+        return (fft, x)
+    }
+
+    @Test("the double FFT (half-size complex FFTW + split) equals the direct DFT, for all bins and for a sub-range",
+          arguments: [8, 16, 1024])
+    func doubleFFTMatchesDFT(size: Int) {
+        let (fft, x) = Self.doubleFFT(size: size, seed: UInt64(size) + 1)
         let exact = NaiveDFT.forward(x)
         let norm = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
         let bound = 8 * Double.ulpOfOne * log2(Double(size)) * norm
@@ -48,6 +54,20 @@ struct PowerSpectrogramTests {
             } else {
                 #expect(fft.output[2 * k].isNaN, "bin \(k) outside the range was written")
             }
+        }
+    }
+
+    @Test("executePower (split and squares fused) is bit-identical to re² + im² of execute(bins:), all bins and a sub-range",
+          arguments: [8, 16, 1024])
+    func fusedPowerMatchesSplit(size: Int) {
+        let fft = Self.doubleFFT(size: size, seed: UInt64(size) + 7).fft
+        for bins in [0..<(size / 2 + 1), 2..<(size / 2 - 1)] {
+            fft.execute(bins: bins)
+            let expected = bins.map { k in fft.output[2 * k] * fft.output[2 * k] + fft.output[2 * k + 1] * fft.output[2 * k + 1] }
+            var power = [Double](repeating: .nan, count: bins.count + 1)
+            power.withUnsafeMutableBufferPointer { fft.executePower(bins: bins, into: $0.baseAddress!) }
+            #expect(Array(power.prefix(bins.count)) == expected, "bins \(bins)")
+            #expect(power[bins.count].isNaN, "wrote past bins.count")
         }
     }
 
