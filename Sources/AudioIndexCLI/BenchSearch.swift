@@ -65,22 +65,22 @@ struct BenchSearch: ParsableCommand {
         }
         defer { if let temporary { try? FileManager.default.removeItem(at: temporary) } }
 
-        let open = try BenchDecode.medianSeconds(runs: runs) { _ = try? VectorIndex.open(directory: url) }
+        let open = try BenchTiming.medianSeconds(runs: runs) { _ = try? VectorIndex.open(directory: url) }
         let idx = try VectorIndex.open(directory: url)
         let d = idx.dimension
         let bytes = Double(idx.storedCount * d * 4)
         _ = idx.simdSumOfStoredVectors()  // warm the pages
         var sink: Float = 0
-        let baseline = try BenchDecode.medianSeconds(runs: runs) { sink += idx.simdSumOfStoredVectors() }
+        let baseline = try BenchTiming.medianSeconds(runs: runs) { sink += idx.simdSumOfStoredVectors() }
         let singles = rng.unitVectors(runs * 3, d)
         var q = 0
-        let single = try BenchDecode.medianSeconds(runs: runs) {
+        let single = try BenchTiming.medianSeconds(runs: runs) {
             _ = idx.search(queries: Array(singles[(q * d)..<((q + 1) * d)]), k: k)
             q = (q + 1) % (runs * 3)
         }
         let b32 = rng.unitVectors(32, d), bBig = rng.unitVectors(batch, d)
-        let t32 = try BenchDecode.medianSeconds(runs: runs) { _ = idx.search(queries: b32, k: k) }
-        let tBig = try BenchDecode.medianSeconds(runs: runs) { _ = idx.search(queries: bBig, k: k) }
+        let t32 = try BenchTiming.medianSeconds(runs: runs) { _ = idx.search(queries: b32, k: k) }
+        let tBig = try BenchTiming.medianSeconds(runs: runs) { _ = idx.search(queries: bBig, k: k) }
         let flops = 2 * Double(idx.storedCount) * Double(d)
         StandardError.writeLine("bench search: \(idx.storedCount) vectors × \(d), \(String(format: "%.0f", bytes / 1e6)) MB, k \(k), 1 thread, median of \(runs); \(BLAS.configuration) (sum \(sink))")
         print("open: \(String(format: "%.3f", open * 1e3)) ms")
