@@ -30,10 +30,16 @@ public final class VectorIndex: @unchecked Sendable {
     /// Opens the generation `CURRENT` names. If a listed file is missing (a writer finished and
     /// deleted it between our reading CURRENT and opening it), re-reads CURRENT and retries once.
     public static func open(directory: URL) throws -> VectorIndex {
+        try open(directory: directory, beforeRetry: {})
+    }
+
+    /// `beforeRetry` lets tests play the writer that finishes between the two attempts.
+    static func open(directory: URL, beforeRetry: () throws -> Void) throws -> VectorIndex {
         let first = try CurrentFile.read(directory: directory)
         do {
             return try VectorIndex(directory: directory, generation: first)
         } catch VectorIndexError.missingFile {
+            try beforeRetry()
             return try VectorIndex(directory: directory, generation: try CurrentFile.read(directory: directory))
         }
     }

@@ -69,6 +69,28 @@ struct GenerationTests {
         #expect(throws: VectorIndexError.notAnIndex(path: dir.url.path)) { try VectorIndex.open(directory: dir.url) }
     }
 
+    @Test("a reader that finds its generation's files gone re-reads CURRENT once and opens the newer generation")
+    func retryAfterMissingFile() throws {
+        let dir = try TemporaryFolder()
+        let url = dir.url.appendingPathComponent("idx")
+        let w = try VectorIndexWriter.build(directory: url, dimension: 2, metric: .ip, vectors: [1, 0, 0, 1])
+        try w.compact()
+        try w.compact()  // generation 1's files are deleted now
+        // The reader read CURRENT = gen-1 just before the writer's changes; CURRENT names gen-3 when it retries.
+        try CurrentFile.write(directory: url, generation: 1)
+        var retries = 0
+        let index = try VectorIndex.open(directory: url) {
+            retries += 1
+            try CurrentFile.write(directory: url, generation: 3)
+        }
+        #expect(retries == 1 && index.generation == 3 && index.liveRows().ids == [0, 1])
+        // Only once: if the second attempt also misses, the error surfaces.
+        try CurrentFile.write(directory: url, generation: 1)
+        #expect(throws: VectorIndexError.missingFile(path: url.appendingPathComponent("gen-1.json").path)) {
+            try VectorIndex.open(directory: url) {}
+        }
+    }
+
     @Test("add with a present id, and remove with unknown ids, are errors that write nothing")
     func refusedChanges() throws {
         let dir = try TemporaryFolder()
