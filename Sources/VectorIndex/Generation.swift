@@ -59,6 +59,13 @@ struct GenerationFile: Equatable {
             guard let v = e[key] as? Int, v >= 0 else { throw fail("invalid '\(key)'") }
             return v
         }
+        // A file is written in the generation its name carries, so the entry's generation must
+        // match it and not lie in the future: a damaged number cannot re-aim a tombstone.
+        func check(_ file: String, _ prefix: String, _ suffix: String, _ g: Int) throws {
+            guard Int(file.dropFirst(prefix.count).dropLast(suffix.count)) == g, g <= generation else {
+                throw fail("\(file) is listed with generation \(g)")
+            }
+        }
         let segments = try segs.map { SegmentEntry(file: try name($0, prefix: "seg-", suffix: ".vseg"), generation: try int($0, "generation"), count: try int($0, "count")) }
         let tombstones = try tombs.map {
             let crc = try int($0, "crc32c")
@@ -66,6 +73,8 @@ struct GenerationFile: Equatable {
             return TombstoneEntry(file: try name($0, prefix: "tomb-", suffix: ".npy"), generation: try int($0, "generation"),
                                   count: try int($0, "count"), crc32c: UInt32(crc))
         }
+        for e in segments { try check(e.file, "seg-", ".vseg", e.generation) }
+        for e in tombstones { try check(e.file, "tomb-", ".npy", e.generation) }
         return GenerationFile(generation: generation, dimension: dimension, metric: metric, segments: segments, tombstones: tombstones)
     }
 }

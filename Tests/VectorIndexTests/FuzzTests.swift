@@ -53,3 +53,42 @@ struct FuzzTests {
         #expect(errors > 300 && answered > 300)
     }
 }
+
+@Suite("Reader fuzzing: damaged generation, CURRENT and tombstone files")
+struct MetadataFuzzTests {
+    @Test("1,500 seeded byte flips and truncations of gen-<n>.json, CURRENT and tomb-<n>.npy: each a typed error or the undamaged answer")
+    func metadataDamage() throws {
+        let dir = try TemporaryFolder()
+        let url = dir.url.appendingPathComponent("idx")
+        var rng = SeededGenerator(state: 77)
+        let d = 4
+        let w = try VectorIndexWriter.build(directory: url, dimension: d, metric: .ip, vectors: rng.unitVectors(20, d))
+        try w.remove(ids: [2, 3])
+        let queries = rng.unitVectors(2, d)
+        let expected = try VectorIndex.open(directory: url).search(queries: queries, k: 25)
+        let names = ["gen-2.json", "CURRENT", "tomb-2.npy"]
+        let pristine = try names.map { [UInt8](try Data(contentsOf: url.appendingPathComponent($0))) }
+        var errors = 0, answered = 0
+        for c in 0..<1500 {
+            let f = c % 3
+            var bytes = pristine[f]
+            if c % 7 == 6 {
+                bytes.removeLast(Int.random(in: 1...bytes.count, using: &rng))
+            } else {
+                bytes[Int.random(in: 0..<bytes.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
+            }
+            try Data(bytes).write(to: url.appendingPathComponent(names[f]))
+            defer { try? Data(pristine[f]).write(to: url.appendingPathComponent(names[f])) }
+            do {
+                let index = try VectorIndex.open(directory: url)
+                answered += 1
+                // Whatever still parses must mean the same index (e.g. a flipped space in the JSON).
+                #expect(index.search(queries: queries, k: 25).isIdentical(to: expected), "case \(c): \(names[f])")
+            } catch let e as VectorIndexError {
+                errors += 1
+                #expect([.corrupt, .unsupported, .badInput].contains(e.exitCode), "case \(c): \(e)")
+            }
+        }
+        #expect(errors > 500)
+    }
+}
