@@ -40,9 +40,7 @@ public final class VectorIndexWriter {
         let n = vectors.count / dimension
         let ids = ids ?? (0..<Int64(n)).map { $0 }
         try checkInputIDs(ids, count: n, path: directory.path)
-        do { try fm.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-            throw VectorIndexError.io(path: directory.path, errno: EACCES)
-        }
+        try fm.createDirectory(at: directory, withIntermediateDirectories: true)  // Foundation's error names the path
         try {
             // The lock is held while the first generation is written, then released for the writer below.
             let fd = try lock(directory)

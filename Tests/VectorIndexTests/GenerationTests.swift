@@ -91,6 +91,22 @@ struct GenerationTests {
         }
     }
 
+    @Test("removing every vector and compacting leaves an empty, valid index that pads every result")
+    func emptyAfterCompact() throws {
+        let dir = try TemporaryFolder()
+        let url = dir.url.appendingPathComponent("idx")
+        let w = try VectorIndexWriter.build(directory: url, dimension: 3, metric: .l2, vectors: [1, 2, 3, 4, 5, 6])
+        try w.remove(ids: [0, 1])
+        try w.compact()
+        let index = try VectorIndex.open(directory: url)
+        try index.verify()
+        #expect(index.liveCount == 0 && index.storedCount == 0)
+        let r = index.search(queries: [0, 0, 0], k: 2)
+        #expect(r.ids == [-1, -1] && r.scores.allSatisfy { $0.isNaN })
+        try w.add(vectors: [7, 8, 9])
+        #expect(try VectorIndex.open(directory: url).search(queries: [7, 8, 9], k: 1).scores == [0])
+    }
+
     @Test("add with a present id, and remove with unknown ids, are errors that write nothing")
     func refusedChanges() throws {
         let dir = try TemporaryFolder()
