@@ -245,23 +245,28 @@ public enum NPY {
 
     // MARK: Writing
 
-    /// The complete file bytes: version 1.0 header padded with spaces so the data starts on a
-    /// 64-byte boundary (what NumPy itself does, and what lets readers memory-map the payload).
-    public static func encode(_ array: NPYArray) -> [UInt8] {
+    /// The magic, version and padded header dict that precede the data of an array of `dtype` and
+    /// `shape`; its length is a multiple of 64. Formats that embed `.npy` images (the vector index's
+    /// segment files) compare against these bytes to validate a section without parsing it.
+    public static func headerBytes(dtype: NPYArray.DType, shape: [Int]) -> [UInt8] {
         let shapeText: String
-        switch array.shape.count {
+        switch shape.count {
         case 0: shapeText = "()"
-        case 1: shapeText = "(\(array.shape[0]),)"
-        default: shapeText = "(" + array.shape.map(String.init).joined(separator: ", ") + ")"
+        case 1: shapeText = "(\(shape[0]),)"
+        default: shapeText = "(" + shape.map(String.init).joined(separator: ", ") + ")"
         }
-        var header = "{'descr': '\(array.dtype.rawValue)', 'fortran_order': False, 'shape': \(shapeText), }"
+        var header = "{'descr': '\(dtype.rawValue)', 'fortran_order': False, 'shape': \(shapeText), }"
         let unpadded = magic.count + 4 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
         let headerLength = header.utf8.count
         precondition(headerLength <= Int(UInt16.max), "npy 1.0 header too long")
+        return magic + [1, 0, UInt8(headerLength & 0xff), UInt8(headerLength >> 8)] + Array(header.utf8)
+    }
 
-        var out = magic + [1, 0, UInt8(headerLength & 0xff), UInt8(headerLength >> 8)]
-        out.append(contentsOf: header.utf8)
+    /// The complete file bytes: version 1.0 header padded with spaces so the data starts on a
+    /// 64-byte boundary (what NumPy itself does, and what lets readers memory-map the payload).
+    public static func encode(_ array: NPYArray) -> [UInt8] {
+        var out = headerBytes(dtype: array.dtype, shape: array.shape)
         out.reserveCapacity(out.count + array.count * array.dtype.byteWidth)
         switch array.storage {
         case .float32(let v): for x in v { appendLittleEndian(x.bitPattern, to: &out) }

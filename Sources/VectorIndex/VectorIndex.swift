@@ -1,0 +1,141 @@
+import FileIO
+import Foundation
+import NumPyFormat
+
+/// A vector index directory opened for reading at one generation (Docs/IndexFormat.md).
+///
+/// Opening maps every segment and checks headers, offsets and counts against the file sizes, and
+/// reads the (small) tombstone files; it never reads the vectors, so it costs O(segments), not
+/// O(N·d). The generation is pinned: files a later writer deletes stay mapped until release.
+/// Layout of every vector block: row-major float32, `x[i * d + j]`.
+public final class VectorIndex: @unchecked Sendable {
+    public let directory: URL
+    public let generation: Int
+    public let dimension: Int
+    public let metric: Metric
+    let segments: [Segment]
+    /// Per segment, the ids hidden by tombstones of newer generations.
+    let hidden: [Set<Int64>]
+    let manifest: GenerationFile
+
+    /// Stored rows, tombstoned ones included.
+    public var storedCount: Int { segments.reduce(0) { $0 + $1.count } }
+    /// Rows a search can return.
+    public var liveCount: Int { storedCount - manifest.tombstones.reduce(0) { $0 + $1.count } }
+    public var segmentCount: Int { segments.count }
+    public var tombstoneCount: Int { manifest.tombstones.reduce(0) { $0 + $1.count } }
+    /// Bytes of all segment files.
+    public var segmentBytes: Int { segments.reduce(0) { $0 + $1.file.bytes.count } }
+
+    /// Opens the generation `CURRENT` names. If a listed file is missing (a writer finished and
+    /// deleted it between our reading CURRENT and opening it), re-reads CURRENT and retries once.
+    public static func open(directory: URL) throws -> VectorIndex {
+        try open(directory: directory, beforeRetry: {})
+    }
+
+    /// `beforeRetry` lets tests play the writer that finishes between the two attempts.
+    static func open(directory: URL, beforeRetry: () throws -> Void) throws -> VectorIndex {
+        let first = try CurrentFile.read(directory: directory)
+        do {
+            return try VectorIndex(directory: directory, generation: first)
+        } catch VectorIndexError.missingFile {
+            try beforeRetry()
+            return try VectorIndex(directory: directory, generation: try CurrentFile.read(directory: directory))
+        }
+    }
+
+    /// Opens a specific generation (any whose gen-<n>.json and files still exist).
+    public init(directory: URL, generation: Int) throws {
+        let genURL = directory.appendingPathComponent(GenerationFile.fileName(generation))
+        guard let data = FileManager.default.contents(atPath: genURL.path) else { throw VectorIndexError.missingFile(path: genURL.path) }
+        let manifest = try GenerationFile.decode(data, path: genURL.path)
+        guard manifest.generation == generation else {
+            throw VectorIndexError.corrupt(path: genURL.path, detail: "names generation \(manifest.generation)")
+        }
+        var segments: [Segment] = []
+        for entry in manifest.segments {
+            let seg = try Segment(path: directory.appendingPathComponent(entry.file).path)
+            guard seg.dimension == manifest.dimension, seg.header.metric == manifest.metric, seg.count == entry.count else {
+                throw VectorIndexError.corrupt(path: seg.path, detail: "dimension, metric or count disagrees with \(genURL.lastPathComponent)")
+            }
+            segments.append(seg)
+        }
+        var tombstones: [(generation: Int, ids: [Int64])] = []
+        for entry in manifest.tombstones {
+            let path = directory.appendingPathComponent(entry.file).path
+            guard let bytes = FileManager.default.contents(atPath: path) else { throw VectorIndexError.missingFile(path: path) }
+            guard CRC32C.checksum(bytes) == entry.crc32c else { throw VectorIndexError.checksumMismatch(path: path, section: "tombstone") }
+            let array = try bytes.withUnsafeBytes { try NPY.decode($0, path: path) }
+            guard let ids = array.int64Values(), array.shape == [entry.count] else {
+                throw VectorIndexError.corrupt(path: path, detail: "expected \(entry.count) int64 ids")
+            }
+            tombstones.append((entry.generation, ids))
+        }
+        self.directory = directory
+        self.generation = generation
+        self.dimension = manifest.dimension
+        self.metric = manifest.metric
+        self.manifest = manifest
+        self.segments = segments
+        hidden = manifest.segments.map { seg in
+            Set(tombstones.filter { $0.generation > seg.generation }.flatMap(\.ids))
+        }
+    }
+
+    /// Queries at or above this count go through sgemm in blocks; below it, one SIMD scan each.
+    public static let batchThreshold = 8
+
+    /// Exact top-k for each row-major query (`queries.count / dimension` of them), best first,
+    /// padded with id −1 / score NaN. `allowedIDs` restricts results to those ids (exact top-k
+    /// among them, applied during the scan).
+    public func search(queries: [Float], k: Int, allowedIDs: Set<Int64>? = nil) -> SearchResults {
+        precondition(k >= 0 && queries.count % dimension == 0, "search: \(queries.count) floats is not a multiple of \(dimension)")
+        let nq = queries.count / dimension
+        if nq >= Self.batchThreshold {
+            return batchedSearch(queries: queries, k: k, allowedIDs: allowedIDs)
+        }
+        var ids: [Int64] = [], scores: [Float] = []
+        ids.reserveCapacity(nq * k); scores.reserveCapacity(nq * k)
+        queries.withUnsafeBufferPointer { q in
+            for i in 0..<nq {
+                var top = TopK(k: k, metric: metric)
+                for (s, seg) in segments.enumerated() {
+                    FlatKernel.scan(query: q.baseAddress! + i * dimension, segment: seg, hidden: hidden[s], allowed: allowedIDs, into: &top)
+                }
+                let r = top.sorted()
+                ids += r.ids; scores += r.scores
+            }
+        }
+        return SearchResults(queryCount: nq, k: k, ids: ids, scores: scores)
+    }
+
+    /// The same search done by `ReferenceSearch` over copies of the mapped bytes (tests, `verify`).
+    public func referenceSearch(queries: [Float], k: Int, allowedIDs: Set<Int64>? = nil) -> SearchResults {
+        ReferenceSearch.search(rows(), dimension: dimension, metric: metric, queries: queries, k: k, allowedIDs: allowedIDs)
+    }
+
+    /// Every stored row as arrays, with the ids hidden per segment.
+    public func rows() -> [ReferenceSearch.Rows] {
+        segments.enumerated().map { s, seg in ReferenceSearch.Rows(vectors: Array(seg.vectors), ids: seg.ids, hidden: hidden[s]) }
+    }
+
+    /// Live vectors and their ids, in segment order (for compact and export).
+    public func liveRows() -> (vectors: [Float], ids: [Int64]) {
+        var vectors: [Float] = [], ids: [Int64] = []
+        for (s, seg) in segments.enumerated() {
+            let v = seg.vectors
+            for r in 0..<seg.count {
+                let id = seg.id(at: r)
+                if hidden[s].contains(id) { continue }
+                ids.append(id)
+                vectors.append(contentsOf: v[(r * dimension)..<((r + 1) * dimension)])
+            }
+        }
+        return (vectors, ids)
+    }
+
+    /// Reads every byte of every segment and checks both section checksums and the padding.
+    public func verify() throws {
+        for seg in segments { try seg.verify() }
+    }
+}

@@ -1,0 +1,199 @@
+import FileIO
+import Foundation
+import NumPyFormat
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The one writer of an index directory: holds `LOCK` (flock, exclusive, non-blocking) for its
+/// lifetime, so a second writer is refused at once with `.locked`. Every change writes new
+/// immutable files, then `gen-<n+1>.json`, then replaces `CURRENT` atomically; only then are
+/// files that neither of the two newest generations lists deleted.
+public final class VectorIndexWriter {
+    public let directory: URL
+    /// The generation this writer last committed (or found).
+    public private(set) var index: VectorIndex
+    private let lockFD: Int32
+
+    /// Opens an existing index for writing.
+    public init(directory: URL) throws {
+        self.directory = directory
+        _ = try CurrentFile.read(directory: directory)
+        lockFD = try Self.lock(directory)
+        do { index = try VectorIndex.open(directory: directory) } catch { close(lockFD); throw error }
+    }
+
+    deinit { close(lockFD) }  // closing the descriptor releases the flock
+
+    /// Creates a new index in `directory` (which must not exist or be empty) holding one segment.
+    /// `ids` default to 0..<N.
+    @discardableResult
+    public static func build(directory: URL, dimension: Int, metric: Metric, vectors: [Float], ids: [Int64]? = nil) throws -> VectorIndexWriter {
+        let fm = FileManager.default
+        if let existing = try? fm.contentsOfDirectory(atPath: directory.path), !existing.isEmpty {
+            throw VectorIndexError.indexExists(path: directory.path)
+        }
+        guard dimension >= 1, dimension <= SegmentFormat.maximumDimension, vectors.count % dimension == 0 else {
+            throw VectorIndexError.badInput(path: directory.path, detail: "dimension \(dimension) does not divide \(vectors.count) values")
+        }
+        let n = vectors.count / dimension
+        let ids = ids ?? (0..<Int64(n)).map { $0 }
+        try checkInputIDs(ids, count: n, path: directory.path)
+        try fm.createDirectory(at: directory, withIntermediateDirectories: true)  // Foundation's error names the path
+        try {
+            // The lock is held while the first generation is written, then released for the writer below.
+            let fd = try lock(directory)
+            defer { close(fd) }
+            let segName = GenerationFile.segmentName(1)
+            try vectors.withUnsafeBufferPointer {
+                try SegmentFormat.write(to: directory.appendingPathComponent(segName), dimension: dimension, metric: metric, vectors: $0, ids: ids)
+            }
+            let gen = GenerationFile(generation: 1, dimension: dimension, metric: metric,
+                                     segments: [.init(file: segName, generation: 1, count: n)], tombstones: [])
+            try AtomicFile.write(Array(gen.encode().utf8), to: directory.appendingPathComponent(GenerationFile.fileName(1)))
+            try CurrentFile.write(directory: directory, generation: 1)
+        }()
+        return try VectorIndexWriter(directory: directory)
+    }
+
+    /// Adds vectors as a new segment. `ids` default to the largest stored id + 1 onwards.
+    /// An id already live in the index (or repeated in `ids`) is an error and nothing is written.
+    @discardableResult
+    public func add(vectors: [Float], ids: [Int64]? = nil) throws -> Int {
+        let d = index.dimension
+        guard vectors.count % d == 0, !vectors.isEmpty else {
+            throw VectorIndexError.badInput(path: directory.path, detail: "expected a non-empty multiple of the index dimension \(d) values, got \(vectors.count)")
+        }
+        let n = vectors.count / d
+        let live = liveIDs()
+        let ids = ids ?? {
+            let next = (index.segments.flatMap(\.ids).max() ?? -1) + 1
+            return (0..<Int64(n)).map { next + $0 }
+        }()
+        try Self.checkInputIDs(ids, count: n, path: directory.path)
+        let clashes = ids.filter(live.contains)
+        guard clashes.isEmpty else {
+            throw VectorIndexError.duplicateIDs(path: directory.path, ids: Array(clashes.prefix(10)), total: clashes.count)
+        }
+        let g = try nextGeneration()
+        let name = GenerationFile.segmentName(g)
+        try vectors.withUnsafeBufferPointer {
+            try SegmentFormat.write(to: directory.appendingPathComponent(name), dimension: d, metric: index.metric, vectors: $0, ids: ids)
+        }
+        var gen = index.manifest
+        gen.generation = g
+        gen.segments.append(.init(file: name, generation: g, count: n))
+        try commit(gen)
+        return g
+    }
+
+    /// Hides `ids` from searches with a new tombstone file. Ids not live in the index are an
+    /// error listing them; nothing is written. Repeats in `ids` count once.
+    @discardableResult
+    public func remove(ids: [Int64]) throws -> Int {
+        let live = liveIDs()
+        var seen = Set<Int64>(), unique: [Int64] = []
+        for id in ids where seen.insert(id).inserted { unique.append(id) }
+        let unknown = unique.filter { !live.contains($0) }
+        guard unknown.isEmpty else {
+            throw VectorIndexError.unknownIDs(path: directory.path, ids: Array(unknown.prefix(10)), total: unknown.count)
+        }
+        guard !unique.isEmpty else { throw VectorIndexError.badInput(path: directory.path, detail: "no ids to remove") }
+        let g = try nextGeneration()
+        let name = GenerationFile.tombstoneName(g)
+        let bytes = NPY.encode(NPYArray(shape: [unique.count], int64: unique))
+        try AtomicFile.write(bytes, to: directory.appendingPathComponent(name))
+        var gen = index.manifest
+        gen.generation = g
+        gen.tombstones.append(.init(file: name, generation: g, count: unique.count, crc32c: CRC32C.checksum(bytes)))
+        try commit(gen)
+        return g
+    }
+
+    /// Rewrites the live vectors into one segment and drops every tombstone.
+    @discardableResult
+    public func compact() throws -> Int {
+        let live = index.liveRows()
+        let g = try nextGeneration()
+        let name = GenerationFile.segmentName(g)
+        try live.vectors.withUnsafeBufferPointer {
+            try SegmentFormat.write(to: directory.appendingPathComponent(name), dimension: index.dimension, metric: index.metric, vectors: $0, ids: live.ids)
+        }
+        var gen = index.manifest
+        gen.generation = g
+        gen.segments = [.init(file: name, generation: g, count: live.ids.count)]
+        gen.tombstones = []
+        try commit(gen)
+        return g
+    }
+
+    // MARK: Internals
+
+    func liveIDs() -> Set<Int64> {
+        var live = Set<Int64>()
+        for (s, seg) in index.segments.enumerated() {
+            for r in 0..<seg.count { let id = seg.id(at: r); if !index.hidden[s].contains(id) { live.insert(id) } }
+        }
+        return live
+    }
+
+    static func checkInputIDs(_ ids: [Int64], count: Int, path: String) throws {
+        guard ids.count == count else {
+            throw VectorIndexError.badInput(path: path, detail: "\(ids.count) ids for \(count) vectors")
+        }
+        var seen = Set<Int64>(), repeated: [Int64] = []
+        for id in ids where !seen.insert(id).inserted { repeated.append(id) }
+        guard repeated.isEmpty else {
+            throw VectorIndexError.badInput(path: path, detail: "the ids repeat: \(repeated.prefix(10).map(String.init).joined(separator: ", "))")
+        }
+        if let negative = ids.first(where: { $0 < 0 }) {
+            throw VectorIndexError.badInput(path: path, detail: "id \(negative) is negative (−1 marks a missing result)")
+        }
+    }
+
+    /// One past the largest generation on disk, so a generation file left by a crashed writer
+    /// (written but never named by CURRENT) is never overwritten with different contents.
+    private func nextGeneration() throws -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        let onDisk = names.compactMap { n -> Int? in
+            guard n.hasPrefix("gen-"), n.hasSuffix(".json") else { return nil }
+            return Int(n.dropFirst(4).dropLast(5))
+        }
+        return max(index.generation, onDisk.max() ?? 0) + 1
+    }
+
+    private func commit(_ gen: GenerationFile) throws {
+        try AtomicFile.write(Array(gen.encode().utf8), to: directory.appendingPathComponent(GenerationFile.fileName(gen.generation)))
+        try CurrentFile.write(directory: directory, generation: gen.generation)
+        let previous = index.manifest
+        index = try VectorIndex(directory: directory, generation: gen.generation)
+        collectGarbage(keeping: gen.files.union(previous.files))
+    }
+
+    /// Deletes index files that neither of the two newest generations lists, plus temp files of
+    /// crashed writers (we hold the lock, so no one else is writing). Readers that pinned an older
+    /// generation keep their mappings; a reader that opens one later finds it gone and retries.
+    private func collectGarbage(keeping keep: Set<String>) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in names where !keep.contains(name) {
+            let ours = name.hasPrefix("gen-") || name.hasPrefix("seg-") || name.hasPrefix("tomb-")
+                || (name.hasPrefix(".") && name.contains(".tmp-"))
+            if ours { unlink(directory.appendingPathComponent(name).path) }
+        }
+        AtomicFile.syncDirectory(directory.path)
+    }
+
+    private static func lock(_ directory: URL) throws -> Int32 {
+        let path = directory.appendingPathComponent(CurrentFile.lockName).path
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw VectorIndexError.io(path: path, errno: errno) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let e = errno
+            close(fd)
+            if e == EWOULDBLOCK { throw VectorIndexError.locked(path: directory.path) }
+            throw VectorIndexError.io(path: path, errno: e)
+        }
+        return fd
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import TestSupport
+@testable import VectorIndex
+
+extension SeededGenerator {
+    /// `count` unit vectors of dimension `d` (row-major), the CLAP case.
+    mutating func unitVectors(_ count: Int, _ d: Int) -> [Float] {
+        var out: [Float] = []
+        for _ in 0..<count {
+            var v = floats(d)
+            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            if norm > 0 { v = v.map { $0 / norm } }
+            out += v
+        }
+        return out
+    }
+}
+
+/// The correctness rule of issue 5, scaled for scores beyond unit size (damaged bytes can produce
+/// 1e30): scores within 1e-6·max(1, |score|); ids may differ from the twin's only between rows whose
+/// twin scores lie within that tolerance of each other (near-ties, including the k-th/(k+1)-th).
+/// `allScores` holds the twin's scores for every candidate id (several if the stored ids repeat).
+func agreesUnderRule(_ fast: SearchResults, _ twin: SearchResults, allScores: [[Int64: [Float]]]) -> String? {
+    guard fast.queryCount == twin.queryCount, fast.k == twin.k else { return "shape differs" }
+    func tol(_ s: Float) -> Float { 1e-6 * max(1, abs(s)) }
+    func close(_ a: Float, _ b: Float) -> Bool {
+        if a.isNaN || b.isNaN { return a.isNaN && b.isNaN }
+        if a.isInfinite || b.isInfinite { return a == b }
+        return abs(a - b) <= tol(max(abs(a), abs(b)))
+    }
+    for q in 0..<fast.queryCount {
+        let fi = Array(fast.ids(ofQuery: q)), ti = Array(twin.ids(ofQuery: q))
+        let fs = Array(fast.scores(ofQuery: q)), ts = Array(twin.scores(ofQuery: q))
+        // Repeated ids only where the bytes on disk repeat them (damaged id sections in the fuzz test).
+        let real = fi.filter { $0 != -1 }
+        if Set(real).count != real.count && allScores[q].values.allSatisfy({ $0.count == 1 }) { return "query \(q): repeated ids \(fi)" }
+        for j in 0..<fast.k {
+            if ti[j] == -1 || fi[j] == -1 {
+                if ti[j] != fi[j] { return "query \(q) rank \(j): padding differs \(fi) vs \(ti)" }
+                continue
+            }
+            guard close(fs[j], ts[j]) else { return "query \(q) rank \(j): score \(fs[j]) vs twin \(ts[j])" }
+            if fi[j] != ti[j] {
+                guard let s = allScores[q][fi[j]], s.contains(where: { close($0, ts[j]) }) else {
+                    return "query \(q) rank \(j): id \(fi[j]) vs twin \(ti[j]) without a near-tie (\(fs[j]) vs \(ts[j]))"
+                }
+            }
+        }
+    }
+    return nil
+}
+
+/// The twin's score for every candidate of every query (k = all rows).
+func allTwinScores(_ rows: [ReferenceSearch.Rows], dimension: Int, metric: Metric, queries: [Float], allowed: Set<Int64>?) -> [[Int64: [Float]]] {
+    let total = rows.reduce(0) { $0 + $1.ids.count }
+    let r = ReferenceSearch.search(rows, dimension: dimension, metric: metric, queries: queries, k: total, allowedIDs: allowed)
+    return (0..<r.queryCount).map { q in
+        var m: [Int64: [Float]] = [:]
+        for (id, s) in zip(r.ids(ofQuery: q), r.scores(ofQuery: q)) where id != -1 { m[id, default: []].append(s) }
+        return m
+    }
+}
+
+/// Decodes a segment exactly as Docs/IndexFormat.md §3 states, independently of `Segment`
+/// (the Python snippet's logic): nil if the documented checks fail.
+struct DocumentedSegment {
+    var version: UInt32, dimension: Int, metric: UInt8, count: Int
+    var vectors: [Float], ids: [Int64]
+
+    static func u32(_ b: [UInt8], _ o: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(b[o + $1]) << (8 * UInt32($1)) } }
+    static func u64(_ b: [UInt8], _ o: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(b[o + $1]) << (8 * UInt64($1)) } }
+
+    init?(_ b: [UInt8]) {
+        guard b.count >= 128, Array(b[0..<8]) == Array("AUDIXVEC".utf8) else { return nil }
+        version = Self.u32(b, 8)
+        guard version == 1, Self.u32(b, 12) == 0x0A0B0C0D, b[21] == 0 else { return nil }
+        dimension = Int(Self.u32(b, 16)); metric = b[20]
+        let n = Self.u64(b, 24)
+        guard n < 1 << 40 else { return nil }
+        count = Int(n)
+        let voff = Int(Self.u64(b, 32)), ioff = Int(Self.u64(b, 48))
+        // .npy 1.0: magic(6) version(2) header length u16, header, data.
+        func npyData(_ off: Int) -> Int? {
+            guard off + 10 <= b.count, b[off] == 0x93 else { return nil }
+            return off + 10 + Int(b[off + 8]) + Int(b[off + 9]) << 8
+        }
+        guard let vd = npyData(voff), let idd = npyData(ioff), vd + 4 * count * dimension <= b.count, idd + 8 * count <= b.count else { return nil }
+        vectors = (0..<(count * dimension)).map { Float(bitPattern: Self.u32(b, vd + 4 * $0)) }
+        ids = (0..<count).map { Int64(bitPattern: Self.u64(b, idd + 8 * $0)) }
+    }
+}
