@@ -78,11 +78,11 @@ struct BenchMel: ParsableCommand {
                                 + "\(runs) runs, 1 thread; \(RealFFT.libraryVersion), \(BLAS.configuration)")
 
         var cases: [(name: String, times: [Double])] = []
-        cases.append(("logmel", try Self.times(runs: runs) { _ = logMel(samples) }))
-        cases.append(("front-end", try Self.times(runs: runs) { _ = try frontEnd.features(samples) }))
+        cases.append(("logmel", try BenchTiming.times(runs: runs) { _ = logMel(samples) }))
+        cases.append(("front-end", try BenchTiming.times(runs: runs) { _ = try frontEnd.features(samples) }))
 
         for c in cases {
-            let median = Self.median(c.times), best = c.times.min()!
+            let median = BenchTiming.median(c.times), best = c.times.min()!
             switch format {
             case .text:
                 print(String(format: "%-10@ median %8.3f ms   min %8.3f ms   %7.0f× realtime", c.name as NSString,
@@ -99,21 +99,6 @@ struct BenchMel: ParsableCommand {
                 print(json.text)
             }
         }
-    }
-
-    /// One untimed warm-up, then the wall time of each of `runs` calls, in seconds.
-    static func times(runs: Int, _ body: () throws -> Void) throws -> [Double] {
-        try body()
-        let clock = ContinuousClock()
-        return try (0..<runs).map { _ in
-            let d = try clock.measure(body)
-            return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-        }
-    }
-
-    static func median(_ values: [Double]) -> Double {
-        let s = values.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
     /// 10 s of a chirp (100 Hz → 12 kHz) plus low-passed noise, peak below 0.7; deterministic.
