@@ -15,24 +15,14 @@ Usage (from the package root, after `swift build -c release`):
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
+
+from timing import median_seconds
 
 import soundfile as sf
 import soxr
-
-
-def median_seconds(runs, fn):
-    fn()  # warm-up, like the Swift side
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main():

@@ -21,12 +21,12 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from timing import median_seconds
 
 import tokenizers
 import transformers
@@ -34,16 +34,6 @@ from tokenizers import Tokenizer
 from transformers import RobertaTokenizer
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def median_seconds(runs, fn):
-    fn()  # warm-up, like the Swift side
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main():
