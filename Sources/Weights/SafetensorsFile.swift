@@ -1,0 +1,214 @@
+import Diagnostics
+import Foundation
+
+/// A `.safetensors` checkpoint, memory-mapped read-only and fully validated at open.
+///
+/// Layout (huggingface/safetensors, `safetensors/src/tensor.rs` `Metadata::validate`): 8 bytes
+/// little-endian header length N, N bytes of JSON `{key: {dtype, shape, data_offsets: [begin, end]},
+/// "__metadata__": {String: String}}`, then the data section. Offsets are relative to the data section.
+/// Like the reference we require the tensors, sorted by offset, to tile the data section exactly
+/// (no gap, no overlap, nothing after the last one), so a truncated file is always caught here.
+///
+/// The payload is never copied at open: only the header is read; `float32(_:)` converts one tensor
+/// on demand. The mapping is immutable after `init`, hence `@unchecked Sendable`.
+public final class SafetensorsFile: @unchecked Sendable {
+    public enum DType: String, Sendable, CaseIterable {
+        case f32 = "F32", f16 = "F16", bf16 = "BF16"
+        public var byteWidth: Int { self == .f32 ? 4 : 2 }
+    }
+
+    public struct TensorInfo: Equatable, Sendable {
+        public let dtype: DType
+        public let shape: [Int]
+        /// Byte range within the data section.
+        public let dataRange: Range<Int>
+        public var elementCount: Int { shape.reduce(1, *) }
+    }
+
+    /// Headers longer than this are refused before any allocation (the reference's `MAX_HEADER_SIZE`).
+    public static let maximumHeaderLength = 100_000_000
+
+    public let path: String
+    public let metadata: [String: String]
+    public let tensors: [String: TensorInfo]
+    /// Tensor keys, sorted.
+    public var keys: [String] { tensors.keys.sorted() }
+
+    private let base: UnsafeRawPointer
+    private let mappedLength: Int
+    /// Offset of the data section from the start of the file (8 + N).
+    private let dataStart: Int
+
+    public init(contentsOf url: URL) throws {
+        let path = url.path
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw WeightsError.cannotOpen(file: path, errno: errno) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw WeightsError.cannotOpen(file: path, errno: errno) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw WeightsError.notARegularFile(file: path) }
+        let size = Int(info.st_size)
+        guard size >= 8 else {
+            throw WeightsError.corrupt(file: path, detail: "\(size) bytes, shorter than the 8-byte header length")
+        }
+        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0),
+              mapped != UnsafeMutableRawPointer(bitPattern: -1) else {
+            throw WeightsError.cannotOpen(file: path, errno: errno)
+        }
+        let bytes = UnsafeRawBufferPointer(start: mapped, count: size)
+        do {
+            let header = try Self.parseHeader(bytes, path: path)
+            self.metadata = header.metadata
+            self.tensors = header.tensors
+            self.dataStart = header.dataStart
+        } catch {
+            munmap(mapped, size)
+            throw error
+        }
+        self.base = UnsafeRawPointer(mapped)
+        self.mappedLength = size
+    }
+
+    deinit { munmap(UnsafeMutableRawPointer(mutating: base), mappedLength) }
+
+    public func shape(_ key: String) -> [Int]? { tensors[key]?.shape }
+
+    /// The tensor widened to float32 in row-major order: F16 through `Float16(bitPattern:)` (exact,
+    /// subnormals/inf/nan kept), BF16 by placing its 16 bits in the high half of a float32 (what
+    /// torch's `bfloat16.float()` does).
+    public func float32(_ key: String) throws -> [Float] {
+        guard let t = tensors[key] else { throw WeightsError.missingTensor(key: key, file: path) }
+        let raw = UnsafeRawBufferPointer(start: base + dataStart + t.dataRange.lowerBound, count: t.dataRange.count)
+        let n = t.elementCount
+        switch t.dtype {
+        case .f32:
+            return (0..<n).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+        case .f16:
+            return (0..<n).map { Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))) }
+        case .bf16:
+            return (0..<n).map { Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16) }
+        }
+    }
+
+    // MARK: Header
+
+    struct Header {
+        var metadata: [String: String]
+        var tensors: [String: TensorInfo]
+        var dataStart: Int
+    }
+
+    static func parseHeader(_ bytes: UnsafeRawBufferPointer, path: String) throws -> Header {
+        func corrupt(_ detail: String) -> WeightsError { .corrupt(file: path, detail: detail) }
+        let n64 = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        guard n64 <= UInt64(maximumHeaderLength) else {
+            throw corrupt("header length \(n64) is larger than the \(maximumHeaderLength)-byte limit")
+        }
+        let n = Int(n64)
+        guard n <= bytes.count - 8 else {
+            throw corrupt("header length \(n) runs past the end of the file (\(bytes.count) bytes)")
+        }
+        guard n >= 2 else { throw corrupt("header length \(n) is too short for a JSON object") }
+        let json = Data(bytes[8..<(8 + n)])
+        let entries: [String: RawEntry]
+        let metadata: [String: String]
+        do {
+            let decoded = try JSONDecoder().decode(RawHeader.self, from: json)
+            entries = decoded.entries
+            metadata = decoded.metadata
+        } catch let e as WeightsError {
+            throw e
+        } catch {
+            throw corrupt("the JSON header cannot be parsed (\(Self.describe(error)))")
+        }
+        let dataStart = 8 + n
+        let dataLength = bytes.count - dataStart
+        var tensors: [String: TensorInfo] = [:]
+        for (key, e) in entries.sorted(by: { $0.key < $1.key }) {
+            guard let dtype = DType(rawValue: e.dtype) else {
+                throw WeightsError.unsupportedDType(file: path, key: key, dtype: e.dtype)
+            }
+            guard e.data_offsets.count == 2 else {
+                throw corrupt("tensor '\(key)': data_offsets must hold 2 numbers, found \(e.data_offsets.count)")
+            }
+            let (begin, end) = (e.data_offsets[0], e.data_offsets[1])
+            guard begin >= 0, end >= begin else {
+                throw corrupt("tensor '\(key)': data_offsets [\(begin), \(end)] are not an increasing pair")
+            }
+            guard end <= dataLength else {
+                throw corrupt("tensor '\(key)': data_offsets [\(begin), \(end)] run past the \(dataLength)-byte data section (truncated?)")
+            }
+            var count = 1
+            for d in e.shape {
+                guard d >= 0 else { throw corrupt("tensor '\(key)': negative dimension in shape \(WeightsError.text(e.shape))") }
+                let (p, overflow) = count.multipliedReportingOverflow(by: d)
+                guard !overflow else { throw corrupt("tensor '\(key)': shape \(WeightsError.text(e.shape)) overflows") }
+                count = p
+            }
+            let (byteCount, overflow) = count.multipliedReportingOverflow(by: dtype.byteWidth)
+            guard !overflow, byteCount == end - begin else {
+                throw corrupt("tensor '\(key)': \(dtype.rawValue) shape \(WeightsError.text(e.shape)) needs \(overflow ? "too many" : String(byteCount)) bytes, data_offsets give \(end - begin)")
+            }
+            tensors[key] = TensorInfo(dtype: dtype, shape: e.shape, dataRange: begin..<end)
+        }
+        // Tile the data section exactly (reference: Metadata::validate, "InvalidOffset"/"MetadataIncompleteBuffer").
+        var cursor = 0
+        for (key, t) in tensors.sorted(by: { ($0.value.dataRange.lowerBound, $0.value.dataRange.upperBound, $0.key) < ($1.value.dataRange.lowerBound, $1.value.dataRange.upperBound, $1.key) }) {
+            if t.dataRange.lowerBound < cursor {
+                throw corrupt("tensor '\(key)' at bytes \(t.dataRange.lowerBound)..<\(t.dataRange.upperBound) overlaps the tensor before it (which ends at \(cursor))")
+            }
+            if t.dataRange.lowerBound > cursor {
+                throw corrupt("gap in the data section: bytes \(cursor)..<\(t.dataRange.lowerBound) belong to no tensor (before '\(key)')")
+            }
+            cursor = t.dataRange.upperBound
+        }
+        guard cursor == dataLength else {
+            throw corrupt("the tensors cover \(cursor) bytes but the data section holds \(dataLength)")
+        }
+        return Header(metadata: metadata, tensors: tensors, dataStart: dataStart)
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let e = error as? DecodingError {
+            switch e {
+            case .dataCorrupted(let c), .keyNotFound(_, let c), .typeMismatch(_, let c), .valueNotFound(_, let c):
+                let at = c.codingPath.map(\.stringValue).joined(separator: ".")
+                return (at.isEmpty ? "" : "at \(at): ") + c.debugDescription
+            @unknown default: break
+            }
+        }
+        return String(describing: error)
+    }
+}
+
+// MARK: JSON shape of the header
+
+private struct RawEntry: Decodable {
+    let dtype: String
+    let shape: [Int]
+    let data_offsets: [Int]
+}
+
+private struct AnyKey: CodingKey {
+    let stringValue: String
+    init(stringValue: String) { self.stringValue = stringValue }
+    var intValue: Int? { nil }
+    init?(intValue: Int) { nil }
+}
+
+private struct RawHeader: Decodable {
+    var entries: [String: RawEntry] = [:]
+    var metadata: [String: String] = [:]
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: AnyKey.self)
+        for key in c.allKeys {
+            if key.stringValue == "__metadata__" {
+                metadata = try c.decode([String: String].self, forKey: key)
+            } else {
+                entries[key.stringValue] = try c.decode(RawEntry.self, forKey: key)
+            }
+        }
+    }
+}
