@@ -2,7 +2,7 @@
 """Tiny safetensors fixtures for the `Weights` module (SafetensorsFile, WeightBinder).
 
 Every file is written by the reference `safetensors` library (safetensors.torch.save_file); every expected
-value is numpy/torch's own widening of the stored half-precision bits to float32. Nothing here re-implements
+value is numpy's own widening of the stored half-precision bits to float32. Nothing here re-implements
 the format.
 
 Writes Tests/Fixtures/weights/ (deleted and rewritten on every run):
@@ -11,7 +11,8 @@ Writes Tests/Fixtures/weights/ (deleted and rewritten on every run):
                       nan, max), bf16 vector `encoder.b` (same kinds), 0-d f32 scalar `scale`, buffers
                       `encoder.relative_position_index` and `bn.num_batches_tracked` stored as F32 (the
                       binder accepts and never requires them), and __metadata__ {"format": "pt", "note": ...}.
-  expected_<key>.npy  the float32 values each tensor must decode to (torch `.float()` of the stored tensor).
+  expected_<key>.npy  the float32 values each tensor must decode to (numpy's widening of the stored bits,
+                      see expected_float32).
   MANIFEST.json       sha256 + size of every other file, versions, the regenerate command.
 
 Run from the repository root:
@@ -33,6 +34,20 @@ from safetensors.torch import save_file
 OUT = pathlib.Path("Tests/Fixtures/weights")
 
 
+def expected_float32(t: torch.Tensor) -> np.ndarray:
+    """numpy's widening of the stored bits. F16: numpy's float16 -> float32 cast (keeps NaN payloads, e.g.
+    0x7E00 -> 0x7FC00000; torch's .float() would give 0x7FFFFFFF). BF16 (numpy has no bfloat16): the 16 bits
+    placed in the high half of a float32, the definition ml_dtypes and torch use."""
+    if t.dtype == torch.float16:
+        values = t.view(torch.int16).numpy().view(np.float16).astype(np.float32)
+    elif t.dtype == torch.bfloat16:
+        bits = t.view(torch.int16).numpy().view(np.uint16).astype(np.uint32) << np.uint32(16)
+        values = bits.view(np.float32)
+    else:
+        values = t.numpy().astype(np.float32)
+    return values.astype("<f4").copy(order="C")  # keeps 0-d arrays 0-d (ascontiguousarray would not)
+
+
 def main() -> None:
     if OUT.exists():
         shutil.rmtree(OUT)
@@ -50,10 +65,10 @@ def main() -> None:
     }
     metadata = {"format": "pt", "note": "audio-index weights fixture"}
     save_file(tensors, str(OUT / "mixed.safetensors"), metadata=metadata)
+    (OUT / "mixed.safetensors").chmod(0o644)
 
     for key, t in tensors.items():
-        values = t.float().numpy().astype("<f4")
-        np.save(OUT / f"expected_{key}.npy", np.ascontiguousarray(values))
+        np.save(OUT / f"expected_{key}.npy", expected_float32(t))
 
     files = {}
     for path in sorted(OUT.iterdir()):
@@ -68,7 +83,7 @@ def main() -> None:
             "torch": torch.__version__,
             "safetensors": importlib.metadata.version("safetensors"),
         },
-        "reference_call": "safetensors.torch.save_file(tensors, path, metadata); expected = tensor.float().numpy()",
+        "reference_call": "safetensors.torch.save_file(tensors, path, metadata); expected = numpy float16->float32 cast (F16), bits<<16 (BF16)",
         "files": files,
     }
     (OUT / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n")

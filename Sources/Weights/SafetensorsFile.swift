@@ -76,7 +76,7 @@ public final class SafetensorsFile: @unchecked Sendable {
 
     /// The tensor widened to float32 in row-major order: F16 through `Float16(bitPattern:)` (exact,
     /// subnormals/inf/nan kept), BF16 by placing its 16 bits in the high half of a float32 (what
-    /// torch's `bfloat16.float()` does).
+    /// ml_dtypes and torch do); NaN payloads are kept, matching numpy's float16 cast.
     public func float32(_ key: String) throws -> [Float] {
         guard let t = tensors[key] else { throw WeightsError.missingTensor(key: key, file: path) }
         let raw = UnsafeRawBufferPointer(start: base + dataStart + t.dataRange.lowerBound, count: t.dataRange.count)
