@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Manifest", dependencies: ["Diagnostics", "FileIO"]),
         .target(name: "Tokenizer", dependencies: ["Diagnostics"]),
         .target(name: "VectorIndex", dependencies: ["LinearAlgebra", "FileIO", "Diagnostics", "NumPyFormat"]),
-        .target(name: "Weights", dependencies: ["Diagnostics"]),
+        .target(name: "Weights", dependencies: ["Diagnostics", "FileIO"]),
 
         // MARK: CLAP audio front ends (laion, laion-fusion, hf)
         .target(name: "CLAPFrontEnd", dependencies: ["DSP", "LinearAlgebra", "Diagnostics"]),

@@ -122,38 +122,6 @@ public enum SegmentFormat {
     }
 }
 
-/// A read-only memory map of a whole file; unmapped when released.
-final class MappedFile: @unchecked Sendable {
-    let path: String
-    let bytes: UnsafeRawBufferPointer
-
-    /// Maps `path`. A missing file throws `.missingFile` so the caller can re-read CURRENT.
-    init(path: String) throws {
-        self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw errno == ENOENT ? VectorIndexError.missingFile(path: path) : VectorIndexError.io(path: path, errno: errno)
-        }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw VectorIndexError.io(path: path, errno: errno) }
-        let size = Int(st.st_size)
-        if size == 0 {
-            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
-            return
-        }
-        // Default (not MADV_RANDOM) advice: scans read sequentially and should get read-ahead (anchors §4).
-        guard let p = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), p != MAP_FAILED else {
-            throw VectorIndexError.io(path: path, errno: errno)
-        }
-        bytes = UnsafeRawBufferPointer(start: p, count: size)
-    }
-
-    deinit {
-        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
-    }
-}
-
 /// One immutable segment, memory-mapped. Opening reads and checks the 128-byte header and the two
 /// small `.npy` headers only, so it costs O(1) whatever the vector count; `verify()` reads the rest.
 final class Segment: @unchecked Sendable {
@@ -169,7 +137,7 @@ final class Segment: @unchecked Sendable {
     private let idsDataStart: Int
 
     init(path: String) throws {
-        file = try MappedFile(path: path)
+        file = try Segment.map(path)
         header = try Segment.validate(file.bytes, path: path)
         vectorsDataStart = header.vectorsOffset + SegmentFormat.vectorsNPYHeader(count: header.count, dimension: header.dimension).count
         idsDataStart = header.idsOffset + SegmentFormat.idsNPYHeader(count: header.count).count
@@ -244,6 +212,21 @@ final class Segment: @unchecked Sendable {
         guard i == header.idsCRC else { throw VectorIndexError.checksumMismatch(path: path, section: "ids") }
         guard b[(header.vectorsOffset + header.vectorsLength)..<header.idsOffset].allSatisfy({ $0 == 0 }) else {
             throw VectorIndexError.corrupt(path: path, detail: "padding between sections is not zero")
+        }
+    }
+}
+
+extension Segment {
+    /// Maps `path`. A missing file throws `.missingFile` so the caller can re-read CURRENT.
+    static func map(_ path: String) throws -> MappedFile {
+        do {
+            return try MappedFile(path: path)
+        } catch .open(let e) where e == ENOENT {
+            throw VectorIndexError.missingFile(path: path)
+        } catch .open(let e), .stat(let e), .map(let e) {
+            throw VectorIndexError.io(path: path, errno: e)
+        } catch .notRegularFile {
+            throw VectorIndexError.io(path: path, errno: ENODEV)  // what mmap itself reports for these
         }
     }
 }

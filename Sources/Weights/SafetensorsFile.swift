@@ -1,4 +1,5 @@
 import Diagnostics
+import FileIO
 import Foundation
 
 /// A `.safetensors` checkpoint, memory-mapped read-only and fully validated at open.
@@ -34,43 +35,29 @@ public final class SafetensorsFile: @unchecked Sendable {
     /// Tensor keys, sorted.
     public var keys: [String] { tensors.keys.sorted() }
 
-    private let base: UnsafeRawPointer
-    private let mappedLength: Int
+    private let file: MappedFile
     /// Offset of the data section from the start of the file (8 + N).
     private let dataStart: Int
 
     public init(contentsOf url: URL) throws {
         let path = url.path
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw WeightsError.cannotOpen(file: path, errno: errno) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw WeightsError.cannotOpen(file: path, errno: errno) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw WeightsError.notARegularFile(file: path) }
-        let size = Int(info.st_size)
-        guard size >= 8 else {
-            throw WeightsError.corrupt(file: path, detail: "\(size) bytes, shorter than the 8-byte header length")
-        }
-        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0),
-              mapped != UnsafeMutableRawPointer(bitPattern: -1) else {
-            throw WeightsError.cannotOpen(file: path, errno: errno)
-        }
-        let bytes = UnsafeRawBufferPointer(start: mapped, count: size)
         do {
-            let header = try Self.parseHeader(bytes, path: path)
-            self.metadata = header.metadata
-            self.tensors = header.tensors
-            self.dataStart = header.dataStart
-        } catch {
-            munmap(mapped, size)
-            throw error
+            file = try MappedFile(path: path)
+        } catch .notRegularFile {
+            throw WeightsError.notARegularFile(file: path)
+        } catch .open(let e), .stat(let e), .map(let e) {
+            throw WeightsError.cannotOpen(file: path, errno: e)
         }
-        self.base = UnsafeRawPointer(mapped)
-        self.mappedLength = size
+        let bytes = file.bytes
+        guard bytes.count >= 8 else {
+            throw WeightsError.corrupt(file: path, detail: "\(bytes.count) bytes, shorter than the 8-byte header length")
+        }
+        let header = try Self.parseHeader(bytes, path: path)
+        self.metadata = header.metadata
+        self.tensors = header.tensors
+        self.dataStart = header.dataStart
     }
-
-    deinit { munmap(UnsafeMutableRawPointer(mutating: base), mappedLength) }
 
     public func shape(_ key: String) -> [Int]? { tensors[key]?.shape }
 
@@ -79,7 +66,7 @@ public final class SafetensorsFile: @unchecked Sendable {
     /// ml_dtypes and torch do); NaN payloads are kept, matching numpy's float16 cast.
     public func float32(_ key: String) throws -> [Float] {
         guard let t = tensors[key] else { throw WeightsError.missingTensor(key: key, file: path) }
-        let raw = UnsafeRawBufferPointer(start: base + dataStart + t.dataRange.lowerBound, count: t.dataRange.count)
+        let raw = UnsafeRawBufferPointer(rebasing: file.bytes[(dataStart + t.dataRange.lowerBound)..<(dataStart + t.dataRange.upperBound)])
         let n = t.elementCount
         switch t.dtype {
         case .f32:
