@@ -57,7 +57,7 @@ public enum CLAPTextError: UserFacingError, Equatable {
 
     public var exitCode: ProcessExitCode {
         switch self {
-        case .noTokenizer: return .usage
+        case .noTokenizer: return .badInput
         case .badConfig: return .corrupt
         case .unknownLayout, .headsNotInferable, .tokenOutOfVocabulary: return .inconsistent
         case .maxLengthTooLong: return .usage
