@@ -159,6 +159,43 @@ public struct CLAPTextEncoder: Sendable {
         withUnsafeMutablePointer(to: &stages) { forward(ids: ids, s, stages: $0) }
     }
 
+    // MARK: Benchmark support
+
+    /// Bytes of weights every query reads: all layers, the pooler and the projection (the word-embedding
+    /// table is only read at the query's rows). One short query is bound by streaming these.
+    public var streamedWeightBytes: Int {
+        var n = pooler.dense.weight.count + pooler.dense.bias!.count
+        for l in [projection.linear1, projection.linear2] { n += l.weight.count + l.outFeatures }
+        for layer in encoder.layers {
+            for l in [layer.attention.qkv, layer.attentionOutput, layer.intermediate, layer.output] { n += l.weight.count + l.outFeatures }
+            n += 2 * (layer.attentionNorm.dimension + layer.outputNorm.dimension)
+        }
+        return n * MemoryLayout<Float>.size
+    }
+
+    /// Reads every streamed weight once (their sum, so the reads cannot be elided): the time this takes is
+    /// the memory-bandwidth floor of one query's latency.
+    public func streamWeights() -> Float {
+        func sum(_ a: [Float]) -> Float {
+            a.withUnsafeBufferPointer { b in
+                var acc = SIMD8<Float>(), k = 0
+                let p = b.baseAddress!
+                while k + 8 <= b.count {
+                    acc += UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<Float>.self)
+                    k += 8
+                }
+                var s = acc.sum()
+                while k < b.count { s += p[k]; k += 1 }
+                return s
+            }
+        }
+        var total = sum(pooler.dense.weight) + sum(projection.linear1.weight) + sum(projection.linear2.weight)
+        for layer in encoder.layers {
+            for l in [layer.attention.qkv, layer.attentionOutput, layer.intermediate, layer.output] { total += sum(l.weight) + sum(l.bias!) }
+        }
+        return total
+    }
+
     // MARK: Slow twin
 
     /// The whole tower the way the reference runs it: over a PADDED sequence (pad-aware positions, padded

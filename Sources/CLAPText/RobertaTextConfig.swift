@@ -50,6 +50,14 @@ public struct RobertaTextConfig: Sendable, Equatable {
         return numHiddenLayers * layer + h * h + h + h * projectionDim + projectionDim + projectionDim * projectionDim + projectionDim
     }
 
+    /// Floating-point operations of one unpadded query of `tokens` tokens (a multiply-add is 2): the
+    /// layers' four matrix products and attention, the pooler and the projection.
+    public func queryFLOPs(tokens t: Int) -> Double {
+        let t = Double(t), h = Double(hiddenSize), i = Double(intermediateSize), d = Double(projectionDim)
+        let layer = 2 * t * (4 * h * h + 2 * h * i) + 2 * 2 * t * t * h
+        return Double(numHiddenLayers) * layer + 2 * (h * h + h * d + d * d)
+    }
+
     /// One line recorded in the model fingerprint: architecture and epsilon.
     public var summary: String {
         "roberta L\(numHiddenLayers) H\(hiddenSize) A\(numAttentionHeads) I\(intermediateSize) V\(vocabSize) "
