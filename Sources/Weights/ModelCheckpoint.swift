@@ -31,36 +31,29 @@ public struct ModelCheckpoint: Sendable {
     }
 
     public static func open(_ path: String) throws -> ModelCheckpoint {
+        let (tensors, configJSON) = try openSource(path)
+        return ModelCheckpoint(path: path, layout: try layout(of: tensors), tensors: tensors, configJSON: configJSON)
+    }
+
+    /// The tensors and config.json of a folder or file, without deciding the layout (for tools such as
+    /// `convert` that accept any checkpoint).
+    public static func openSource(_ path: String) throws -> (tensors: any TensorSource, configJSON: Data?) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw WeightsError.cannotOpen(file: path, errno: ENOENT)
         }
-        let tensors: any TensorSource
-        var configJSON: Data?
-        if isDirectory.boolValue {
-            let folder = URL(fileURLWithPath: path)
-            let fm = FileManager.default
-            let configURL = folder.appendingPathComponent("config.json")
-            if fm.fileExists(atPath: configURL.path) {
-                let data = try readJSON(configURL)
-                configJSON = data
-            }
-            let single = folder.appendingPathComponent("model.safetensors")
-            let index = folder.appendingPathComponent("model.safetensors.index.json")
-            let bin = folder.appendingPathComponent("pytorch_model.bin")
-            if fm.fileExists(atPath: single.path) {
-                tensors = try SafetensorsFile(contentsOf: single)
-            } else if fm.fileExists(atPath: index.path) {
-                tensors = try ShardedSafetensors(indexAt: index)
-            } else if fm.fileExists(atPath: bin.path) {
-                tensors = try PyTorchCheckpoint(contentsOf: bin)
-            } else {
-                throw WeightsError.noWeightsInFolder(folder: path)
-            }
-        } else {
-            tensors = try openFile(URL(fileURLWithPath: path))
-        }
-        return ModelCheckpoint(path: path, layout: try layout(of: tensors), tensors: tensors, configJSON: configJSON)
+        guard isDirectory.boolValue else { return (try openFile(URL(fileURLWithPath: path)), nil) }
+        let folder = URL(fileURLWithPath: path)
+        let fm = FileManager.default
+        let configURL = folder.appendingPathComponent("config.json")
+        let configJSON = fm.fileExists(atPath: configURL.path) ? try readJSON(configURL) : nil
+        let single = folder.appendingPathComponent("model.safetensors")
+        let index = folder.appendingPathComponent("model.safetensors.index.json")
+        let bin = folder.appendingPathComponent("pytorch_model.bin")
+        if fm.fileExists(atPath: single.path) { return (try SafetensorsFile(contentsOf: single), configJSON) }
+        if fm.fileExists(atPath: index.path) { return (try ShardedSafetensors(indexAt: index), configJSON) }
+        if fm.fileExists(atPath: bin.path) { return (try PyTorchCheckpoint(contentsOf: bin), configJSON) }
+        throw WeightsError.noWeightsInFolder(folder: path)
     }
 
     /// One weights file, recognised by its first bytes.
