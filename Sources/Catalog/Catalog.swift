@@ -242,3 +242,25 @@ public final class Catalog: Sendable {
         }
     }
 }
+
+extension Catalog {
+    /// Ids of the clips that satisfy `filter`, in byte order.
+    public func clipIDs(where filter: CatalogFilter) throws -> [String] {
+        let (condition, arguments) = filter.sql(clipsAlias: "c")
+        return try read { db in
+            try String.fetchAll(db, sql: "SELECT c.clip_id FROM clips c WHERE \(condition) ORDER BY c.clip_id COLLATE BINARY",
+                                arguments: arguments)
+        }
+    }
+
+    /// The vector rows owned by at least one clip that satisfies `filter`: the allow-list a filtered
+    /// search scans (a row shared by duplicates passes if any owner does).
+    public func rows(where filter: CatalogFilter) throws -> Set<Int64> {
+        let (condition, arguments) = filter.sql(clipsAlias: "c")
+        return try read { db in
+            Set(try Int64.fetchAll(db, sql: """
+                SELECT DISTINCT cr.row FROM clip_rows cr JOIN clips c ON c.clip_key = cr.clip_key WHERE \(condition)
+                """, arguments: arguments))
+        }
+    }
+}

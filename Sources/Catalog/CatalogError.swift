@@ -85,3 +85,54 @@ public enum CatalogError: UserFacingError, Equatable {
         }
     }
 }
+
+/// A `--where` filter outside the grammar (Docs/CatalogSchema.md, "The --where filter"). Positions
+/// are 1-based characters in the filter text. Raised while parsing, before any SQL exists.
+public enum FilterError: UserFacingError, Equatable {
+    case empty
+    case tooLong(limit: Int)
+    case syntax(position: Int, problem: String)
+    case unterminatedString(position: Int)
+    case unknownColumn(position: Int, name: String, suggestion: String?)
+    case typeMismatch(position: Int, column: String, problem: String)
+    case tooDeep(position: Int, limit: Int)
+
+    /// Where in the filter, or nil for problems with the whole text.
+    public var position: Int? {
+        switch self {
+        case .empty, .tooLong: return nil
+        case .syntax(let p, _), .unterminatedString(let p), .unknownColumn(let p, _, _), .typeMismatch(let p, _, _),
+             .tooDeep(let p, _):
+            return p
+        }
+    }
+
+    public var subject: String? {
+        position.map { "--where, at character \($0)" } ?? "--where"
+    }
+
+    public var reason: String {
+        switch self {
+        case .empty: return "the filter is empty"
+        case .tooLong(let limit): return "the filter is longer than \(limit) characters"
+        case .syntax(_, let problem): return problem
+        case .unterminatedString: return "a string that is never closed"
+        case .unknownColumn(_, let name, _): return "unknown column \"\(name)\""
+        case .typeMismatch(_, _, let problem): return problem
+        case .tooDeep(_, let limit): return "nested deeper than \(limit) levels"
+        }
+    }
+
+    public var hint: String? {
+        switch self {
+        case .unknownColumn(_, _, let suggestion):
+            let list = "columns: " + FilterColumn.all.map(\.name).joined(separator: ", ")
+            return suggestion.map { "did you mean \"\($0)\"? \(list)" } ?? list
+        case .unterminatedString: return "close it with ' (write a quote inside a string as '')"
+        case .empty: return "e.g. --where \"licence = 'CC0' AND duration < 30\""
+        default: return "see Docs/CatalogSchema.md, \"The --where filter\""
+        }
+    }
+
+    public var exitCode: ProcessExitCode { .usage }
+}
