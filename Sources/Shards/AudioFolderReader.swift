@@ -1,3 +1,4 @@
+import AudioIO
 import Foundation
 import Manifest
 
@@ -7,26 +8,33 @@ public enum AudioFolderReader {
     /// Extensions read (case-insensitive): what AudioIO's libsndfile decodes.
     public static let audioExtensions: Set<String> = ["wav", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff", "aifc", "au", "w64", "caf"]
 
-    /// The clips below `folder`: ids are paths relative to `folder` (extension kept, so `a.wav` and
-    /// `a.flac` stay distinct), sorted by those paths in byte order.
-    ///
-    /// Hidden files and folders (name starting with `.`) are skipped. Symbolic links to files are
-    /// read; links to folders are not entered (no cycles, nothing outside the folder by surprise).
-    public static func entries(folder: URL) throws -> [ManifestEntry] {
-        let root = folder.standardizedFileURL
+    /// The clips below `folder`, walked by `AudioInputs.expand(recursive: true)`: depth-first, each
+    /// folder's entries in byte order of their names, hidden entries skipped, symbolic links to
+    /// folders not entered. Ids are paths relative to `folder` with the extension kept (so `a.wav`
+    /// and `a.flac` stay distinct). Sub-folders that cannot be listed come back as `failures`.
+    public static func entries(folder: URL) throws -> (entries: [ManifestEntry], failures: [AudioIOError]) {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory) else {
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) else {
             throw ShardError.cannotRead(file: folder.relativePath, errno: ENOENT)
         }
         guard isDirectory.boolValue else { throw ShardError.noInputs(pattern: folder.relativePath, what: "folder") }
-        var relativePaths: [String] = []
-        try collect(root, relative: "", into: &relativePaths)
-        relativePaths.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-        return relativePaths.map { rel in
-            let url = root.appendingPathComponent(rel, isDirectory: false)
-            let caption = caption(forFileName: (rel as NSString).lastPathComponent)
-            return ManifestEntry(id: rel, path: url.path, resolvedURL: url, captions: caption.isEmpty ? [] : [caption])
+        let root = folder.path.hasSuffix("/") ? folder.path : folder.path + "/"
+        var entries: [ManifestEntry] = []
+        var failures: [AudioIOError] = []
+        for item in AudioInputs.expand([root], recursive: true) {
+            switch item {
+            case .failure(let e):
+                failures.append(e)
+            case .file(let path):
+                let name = (path as NSString).lastPathComponent
+                guard audioExtensions.contains((name as NSString).pathExtension.lowercased()) else { continue }
+                let relative = String(path.dropFirst(root.count))
+                let caption = caption(forFileName: name)
+                entries.append(ManifestEntry(id: relative, path: path, resolvedURL: URL(fileURLWithPath: path),
+                                             captions: caption.isEmpty ? [] : [caption]))
+            }
         }
+        return (entries, failures)
     }
 
     /// `dog_barking-loud.wav` → `dog barking loud`: the name without its extension, with `_` and
@@ -35,27 +43,5 @@ public enum AudioFolderReader {
         let stem = (name as NSString).deletingPathExtension
         let spaced = stem.map { $0 == "_" || $0 == "-" ? " " : $0 }
         return String(spaced).split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
-    }
-
-    private static func collect(_ folder: URL, relative: String, into paths: inout [String]) throws {
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
-        } catch {
-            throw ShardError.cannotRead(file: folder.path, errno: EACCES)
-        }
-        for name in names where !name.hasPrefix(".") {
-            let url = folder.appendingPathComponent(name)
-            let rel = relative.isEmpty ? name : relative + "/" + name
-            let values = try? url.resourceValues(forKeys: [.isDirectoryKey, .isSymbolicLinkKey, .isRegularFileKey])
-            if values?.isSymbolicLink == true {
-                var isDir: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue else { continue }
-            } else if values?.isDirectory == true {
-                try collect(url, relative: rel, into: &paths)
-                continue
-            }
-            if audioExtensions.contains((name as NSString).pathExtension.lowercased()) { paths.append(rel) }
-        }
     }
 }
