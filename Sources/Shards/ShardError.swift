@@ -32,6 +32,8 @@ public enum ShardError: UserFacingError, Equatable {
     case badSizesFile(file: String, problem: String)
     /// A `--shards` pattern or folder that names no file.
     case noInputs(pattern: String, what: String)
+    /// A catalog locator that no longer matches the archive (replaced or rewritten since the build).
+    case staleLocator(file: String, member: String, offset: Int64, detail: String)
 
     public var subject: String? {
         switch self {
@@ -44,6 +46,8 @@ public enum ShardError: UserFacingError, Equatable {
             return "\(f): at byte \(o)"
         case .memberTooLarge(let f, let m, _, _):
             return "\(f): member \"\(m)\""
+        case .staleLocator(let f, let m, let o, _):
+            return "\(f): member \"\(m)\" at byte \(o)"
         case .noInputs(let p, _):
             return p
         }
@@ -69,6 +73,8 @@ public enum ShardError: UserFacingError, Equatable {
             return "not a valid sizes.json: \(problem)"
         case .noInputs(_, let what):
             return "names no \(what)"
+        case .staleLocator(_, _, _, let detail):
+            return "the archive no longer matches the index: \(detail)"
         }
     }
 
@@ -86,6 +92,8 @@ public enum ShardError: UserFacingError, Equatable {
             return "it maps each shard's file name to its sample count, e.g. {\"0.tar\": 512}; fix or delete it"
         case .noInputs:
             return "check the pattern; quote it so the shell does not expand it"
+        case .staleLocator:
+            return "the shard was replaced or rewritten after the build; run audio-index verify, then add the shard again"
         case .readFailed:
             return nil
         }
@@ -96,6 +104,7 @@ public enum ShardError: UserFacingError, Equatable {
         case .cannotRead(_, let e) where e != ENOENT && e != EISDIR && e != ENOTDIR: return .ioFailure
         case .readFailed: return .ioFailure
         case .truncated, .badChecksum, .badHeader, .missingEndMarker, .memberTooLarge: return .corrupt
+        case .staleLocator: return .inconsistent
         default: return .badInput
         }
     }

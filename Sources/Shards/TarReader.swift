@@ -254,24 +254,43 @@ public final class TarReader {
     }
 
     private func readExactly(count: Int, at offset: Int64, member: String?) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var done = 0
-        while done < count {
-            let n = bytes.withUnsafeMutableBytes { buffer in
-                pread(fd, buffer.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ShardError.readFailed(file: displayName, errno: errno)
-            }
-            if n == 0 {
-                throw ShardError.truncated(file: displayName, member: member, offset: offset + Int64(done),
-                                           detail: "the file ended while being read (it shrank?)")
-            }
-            done += n
-        }
-        return bytes
+        try Self.readExactly(fd, count: count, at: offset, file: displayName, member: member)
     }
+
+    /// `preadFully` with its failures as `ShardError`s naming `file` (and `member`, if known).
+    static func readExactly(_ fd: Int32, count: Int, at offset: Int64, file: String, member: String?) throws -> [UInt8] {
+        do {
+            return try preadFully(fd, count: count, at: offset)
+        } catch .failed(let e) {
+            throw ShardError.readFailed(file: file, errno: e)
+        } catch .endOfFile(let at) {
+            throw ShardError.truncated(file: file, member: member, offset: at, detail: "the file ended while being read (it shrank?)")
+        }
+    }
+}
+
+/// Why `preadFully` stopped.
+enum PReadFailure: Error {
+    case failed(errno: Int32)
+    /// The file ended at this offset before `count` bytes were read.
+    case endOfFile(at: Int64)
+}
+
+/// Reads exactly `count` bytes at `offset` with `pread` (retrying short reads and EINTR), leaving
+/// the descriptor's position alone.
+func preadFully(_ fd: Int32, count: Int, at offset: Int64) throws(PReadFailure) -> [UInt8] {
+    var bytes = [UInt8](repeating: 0, count: count)
+    var done = 0
+    while done < count {
+        let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw .failed(errno: errno)
+        }
+        if n == 0 { throw .endOfFile(at: offset + Int64(done)) }
+        done += n
+    }
+    return bytes
 }
 
 /// Text from bytes that may not be UTF-8, for messages.

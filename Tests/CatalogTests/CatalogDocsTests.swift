@@ -66,17 +66,9 @@ extension CatalogDocsTests {
             db, generation = open_catalog(\(JSONText(url.path)))
             print(generation, json.dumps(owners(db, 7)))
             """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        p.arguments = ["-c", script]
-        let out = Pipe()
-        p.standardOutput = out
-        let err = Pipe()
-        p.standardError = err
-        try p.run()
-        p.waitUntilExit()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(p.terminationStatus == 0, "\(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
+        let result = try CLI.run(executable: URL(fileURLWithPath: "/usr/bin/python3"), ["-c", script])
+        #expect(result.status == 0, "\(result.stderr)")
+        let text = result.stdout
         #expect(text == #"1 [["a", 0.0, ["/audio/a.flac", null, null, null], ["rain, again"]], ["b", 0.0, ["s/0.tar", "b.flac", 512, 9], ["rain"]]]"# + "\n")
     }
 }

@@ -13,12 +13,8 @@ func clip(_ id: String, _ h: Character, locator: ClipLocator? = nil, captions: [
 /// Runs the sqlite3 shell (Debian's `sqlite3` package) on a file: for setting up states the API
 /// refuses to create.
 func sqlite3(_ path: String, _ sql: String) throws {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-    p.arguments = [path, sql]
-    try p.run()
-    p.waitUntilExit()
-    #expect(p.terminationStatus == 0)
+    let result = try CLI.run(executable: URL(fileURLWithPath: "/usr/bin/sqlite3"), [path, sql])
+    #expect(result.status == 0, "\(result.stderr)")
 }
 
 @Suite("Catalog")

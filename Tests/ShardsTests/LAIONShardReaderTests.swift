@@ -152,3 +152,38 @@ struct LAIONShardReaderTests {
         #expect(AudioFolderReader.caption(forFileName: "__x  y-.flac") == "x y")
     }
 }
+
+@Suite("ArchiveMemberReader")
+struct ArchiveMemberReaderTests {
+    @Test("a clip's locator reads back exactly its member's bytes, for ustar, pax and GNU shards")
+    func readBack() throws {
+        for tar in ["train/0.tar", "train/1.tar", "gnu-long.tar"] {
+            let url = Fixtures.url("shards/\(tar)")
+            let reader = try TarReader(url: url)
+            for case .member(let m) in try reader.readAll() {
+                let locator = ArchiveMember(name: m.name, payloadOffset: m.payloadOffset, size: m.size)
+                #expect(try ArchiveMemberReader.payload(archive: url, member: locator) == reader.payload(of: m, maximumBytes: 1 << 20))
+            }
+        }
+    }
+
+    @Test("a locator that no longer matches the archive is reported as stale, not read")
+    func stale() throws {
+        let url = Fixtures.url("shards/train/0.tar")
+        let (clips, _) = try LAIONShardReader().read(shard: url)
+        let good = try #require(clips[0].archiveMember)
+        var wrongSize = good
+        wrongSize.size += 1
+        var wrongOffset = good
+        wrongOffset.payloadOffset += 512  // inside the payload: no header before it
+        var pastEnd = good
+        pastEnd.payloadOffset = 1 << 20
+        for (locator, detail) in [(wrongSize, "the header says 1500 bytes, the catalog 1501"),
+                                  (wrongOffset, "no intact tar header before the payload"),
+                                  (pastEnd, "the archive is 10240 bytes, shorter than the member's end")] {
+            #expect(throws: ShardError.staleLocator(file: url.relativePath, member: good.name, offset: locator.payloadOffset, detail: detail)) {
+                try ArchiveMemberReader.payload(archive: url, member: locator)
+            }
+        }
+    }
+}

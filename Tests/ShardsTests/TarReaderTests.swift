@@ -23,17 +23,8 @@ func shardURL(_ name: String) -> URL { Fixtures.url("shards/\(name)") }
 
 /// Runs a command and fails the test if it does not exit 0.
 func runTool(_ tool: String, _ arguments: [String], in folder: URL) throws {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: tool)
-    p.arguments = arguments
-    p.currentDirectoryURL = folder
-    p.standardOutput = FileHandle.nullDevice
-    let err = Pipe()
-    p.standardError = err
-    try p.run()
-    p.waitUntilExit()
-    let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    #expect(p.terminationStatus == 0, "\(tool) \(arguments): \(text)")
+    let result = try CLI.run(executable: URL(fileURLWithPath: tool), arguments, in: folder)
+    #expect(result.status == 0, "\(tool) \(arguments): \(result.stderr)")
 }
 
 @Suite("TarReader")
