@@ -104,12 +104,12 @@ struct SegmentFormatTests {
         try VectorIndexWriter.build(directory: url, dimension: 2, metric: .ip, vectors: [1, 0, 0, 1])
         let seg = url.appendingPathComponent("seg-1.vseg")
         var b = [UInt8](try Data(contentsOf: seg))
-        b[8] = 2
+        b[8] = 3
         let crc = CRC32C.checksum(b[0..<124])
         withUnsafeBytes(of: crc.littleEndian) { b.replaceSubrange(124..<128, with: $0) }
         try Data(b).write(to: seg)
-        #expect(throws: VectorIndexError.newerVersion(path: seg.path, version: 2)) { try VectorIndex.open(directory: url) }
-        #expect(VectorIndexError.newerVersion(path: seg.path, version: 2).exitCode == .unsupported)
+        #expect(throws: VectorIndexError.newerVersion(path: seg.path, version: 3)) { try VectorIndex.open(directory: url) }
+        #expect(VectorIndexError.newerVersion(path: seg.path, version: 3).exitCode == .unsupported)
     }
 
     @Test("verify finds a flipped payload byte that open does not read")
