@@ -25,7 +25,12 @@ public enum KMeans {
         max(1, min(n, Int((4 * Double(n).squareRoot()).rounded())))
     }
 
-    /// Row-major `nlist × d` centroids trained on `vectors` (`n × d`, row-major). Requires n ≥ nlist ≥ 1.
+    /// Row-major `nlist × d` centroids trained on `vectors` (`n × d`, row-major), as `build --kind
+    /// ivf` trains them. Requires n ≥ nlist ≥ 1.
+    public static func train(_ vectors: [Float], dimension d: Int, nlist: Int, metric: Metric, options: Options) -> [Float] {
+        vectors.withUnsafeBufferPointer { train(vectors: $0, dimension: d, nlist: nlist, metric: metric, options: options) }
+    }
+
     static func train(vectors: UnsafeBufferPointer<Float>, dimension d: Int, nlist: Int, metric: Metric, options: Options) -> [Float] {
         let n = vectors.count / d
         precondition(nlist >= 1 && n >= nlist, "k-means: \(n) points for \(nlist) lists")

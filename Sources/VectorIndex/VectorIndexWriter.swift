@@ -46,6 +46,8 @@ public final class VectorIndexWriter {
         case flat
         /// k-means on a seeded sample, then every vector in its nearest list. `nlist` nil: about 4·√N.
         case ivf(nlist: Int?, options: KMeans.Options)
+        /// IVF with centroids trained elsewhere (row-major `nlist × d`, e.g. `KMeans.train`).
+        case ivfWithCentroids([Float])
     }
 
     /// Creates a new index in `directory` (which must not exist or be empty) holding one segment.
@@ -66,6 +68,12 @@ public final class VectorIndexWriter {
             ivf = SegmentFormat.IVFPart(centroids: vectors.withUnsafeBufferPointer {
                 KMeans.train(vectors: $0, dimension: dimension, nlist: lists, metric: metric, options: options)
             }, offsets: [])
+        }
+        if case .ivfWithCentroids(let c) = kind {
+            guard !c.isEmpty, c.count % dimension == 0 else {
+                throw VectorIndexError.badInput(path: directory.path, detail: "\(c.count) centroid values do not make rows of dimension \(dimension)")
+            }
+            ivf = SegmentFormat.IVFPart(centroids: c, offsets: [])
         }
         return try create(directory: directory, dimension: dimension, metric: metric, vectors: vectors, ids: ids, centroids: ivf?.centroids)
     }
