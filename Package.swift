@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // audio-index: CLAP audio knowledge indexes. Dependencies point one way:
-//   C libraries → leaf modules (NumPyFormat, Diagnostics, AudioIO, LinearAlgebra, DSP, Manifest, Tokenizer)
-//   → CLAPFrontEnd → AudioIndexCLI (executable `audio-index`).
+//   C libraries → leaf modules (NumPyFormat, Diagnostics, AudioIO, LinearAlgebra, DSP, Manifest, Tokenizer,
+//   VectorIndex, Weights, NN) → CLAPFrontEnd and the CLAP towers → AudioIndexCLI (executable `audio-index`).
 // Each C library sits behind one thin system-library target and is imported by one leaf module only.
 import PackageDescription
 
@@ -10,7 +10,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "audio-index", targets: ["AudioIndexCLI"]),
-        .library(name: "AudioIndexKit", targets: ["NumPyFormat", "Diagnostics", "FileIO", "AudioIO", "LinearAlgebra", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer", "VectorIndex", "Weights"]),
+        .library(name: "AudioIndexKit", targets: ["NumPyFormat", "Diagnostics", "FileIO", "AudioIO", "LinearAlgebra", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer", "VectorIndex", "Weights", "NN"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,6 +33,7 @@ let package = Package(
         .target(name: "Tokenizer", dependencies: ["Diagnostics"]),
         .target(name: "VectorIndex", dependencies: ["LinearAlgebra", "FileIO", "Diagnostics", "NumPyFormat"]),
         .target(name: "Weights", dependencies: ["Diagnostics", "FileIO"]),
+        .target(name: "NN", dependencies: ["LinearAlgebra"]),
 
         // MARK: CLAP audio front ends (laion, laion-fusion, hf)
         .target(name: "CLAPFrontEnd", dependencies: ["DSP", "LinearAlgebra", "Diagnostics"]),
@@ -58,6 +59,7 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Diagnostics", "TestSupport"]),
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "FileIO", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "Diagnostics", "NumPyFormat", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["NumPyFormat", "AudioIO", "CLAPFrontEnd", "VectorIndex", "TestSupport"]),
     ]
 )
