@@ -10,7 +10,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "audio-index", targets: ["AudioIndexCLI"]),
-        .library(name: "AudioIndexKit", targets: ["NumPyFormat", "Diagnostics", "FileIO", "AudioIO", "LinearAlgebra", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer", "VectorIndex", "Weights", "NN"]),
+        .library(name: "AudioIndexKit", targets: ["NumPyFormat", "Diagnostics", "FileIO", "AudioIO", "LinearAlgebra", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer", "VectorIndex", "Weights", "NN", "CLAPAudio"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,6 +34,7 @@ let package = Package(
         .target(name: "VectorIndex", dependencies: ["LinearAlgebra", "FileIO", "Diagnostics", "NumPyFormat"]),
         .target(name: "Weights", dependencies: ["Diagnostics", "FileIO"]),
         .target(name: "NN", dependencies: ["LinearAlgebra"]),
+        .target(name: "CLAPAudio", dependencies: ["NN", "Weights", "LinearAlgebra", "Diagnostics"]),
 
         // MARK: CLAP audio front ends (laion, laion-fusion, hf)
         .target(name: "CLAPFrontEnd", dependencies: ["DSP", "LinearAlgebra", "Diagnostics"]),
@@ -60,6 +61,7 @@ let package = Package(
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "FileIO", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "Diagnostics", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
+        .testTarget(name: "CLAPAudioTests", dependencies: ["CLAPAudio", "CLAPFrontEnd", "AudioIO", "Weights", "NN", "LinearAlgebra", "Diagnostics", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["NumPyFormat", "AudioIO", "CLAPFrontEnd", "VectorIndex", "TestSupport"]),
     ]
 )

@@ -32,7 +32,10 @@ Writes Tests/Fixtures/htsat/ (deleted and rewritten):
                                                (spectrogram_extractor.stft.conv_{real,imag}, 2 x 2 MiB) are left out
                                                for size; logmel_extractor.melW is kept.
   golden.safetensors                           every recorded tensor (below), float32 except `*.features` (float16)
-  e2e.json                                     end-to-end references: waveform -> get_audio_embedding_from_data
+  e2e.json                                     end-to-end references: waveform -> embedding, laion_clap
+                                               (get_audio_embedding_from_data, laion-*.pt models) and transformers
+                                               (ClapFeatureExtractor from frontend/hf-<profile> + ClapModel
+                                               .get_audio_features, hf-* folders); random draws logged
   MANIFEST.json                                sha256 + size of every file, versions, configs, seeds, crop offsets
 
 golden.safetensors keys, per <case> = <source>-<arch>.<clip> (source laion or hf):
@@ -87,6 +90,9 @@ FULL_IMAGE_CASES = {("laion", "tiny", "chirp_noise_7s")}
 # End to end (waveform -> embedding) through laion_clap's whole inference path, tiny model (and fused for two).
 E2E = [("tiny", c) for c in ["chirp_noise_7s", "bandnoise_5s", "long25s", "stereo_6s", "tone440_3s", "click37"]] + [
     ("fused", "long25s"), ("fused", "chirp_noise_7s")]
+# The same through transformers: ClapFeatureExtractor (configured as Tests/Fixtures/frontend/hf-<profile>) + ClapModel.
+E2E_HF = [("tiny", c, "hf-rand_trunc") for _, c in E2E[:6]] + [
+    ("fused", "long25s", "hf-fusion"), ("fused", "chirp_noise_7s", "hf-fusion")]
 CLIP_FILES = {"chirp_noise_7s": "chirp_noise_7s.flac", "bandnoise_5s": "bandnoise_5s.flac", "long25s": "long25s.flac",
               "stereo_6s": "stereo_6s.flac", "tone440_3s": "tone440_3s.flac", "click37": "click37.wav"}
 
@@ -378,6 +384,22 @@ def main() -> int:
             "model": f"laion-{arch}.pt", "clip": f"frontend/clips/{CLIP_FILES[clip]}", "n_samples": int(x.shape[0]),
             "profile": "laion-fusion" if ARCHS[arch]["fusion"] else "laion",
             "np_random_seed": seed, "rng_calls": log.calls,
+            "embedding": [float(v) for v in emb.astype(np.float32)]}
+    from transformers import ClapFeatureExtractor
+    for arch, clip, profile in E2E_HF:
+        extractor = ClapFeatureExtractor.from_pretrained(str(CLIPS.parent / profile))
+        x = load_clip(clip)
+        seed = fe.profile_seed(clip, f"htsat-e2e-hf-{arch}")
+        np.random.seed(seed)
+        with fe.RandomLog() as log:
+            inputs = extractor(x, sampling_rate=48000, return_tensors="pt")
+        is_longer = inputs.get("is_longer")
+        with torch.no_grad():
+            emb = hf_models[arch].get_audio_features(**inputs).pooler_output[0].numpy()
+        e2e[f"hf-{arch}.{clip}"] = {
+            "model": f"hf-{arch}", "clip": f"frontend/clips/{CLIP_FILES[clip]}", "n_samples": int(x.shape[0]),
+            "profile": profile, "np_random_seed": seed, "rng_calls": log.calls,
+            "is_longer": None if is_longer is None else bool(is_longer.reshape(-1)[0].item()),
             "embedding": [float(v) for v in emb.astype(np.float32)]}
     fe.write_json(out / "e2e.json", e2e)
 

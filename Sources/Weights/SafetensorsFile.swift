@@ -14,8 +14,17 @@ import Foundation
 /// on demand. The mapping is immutable after `init`, hence `@unchecked Sendable`.
 public final class SafetensorsFile: @unchecked Sendable {
     public enum DType: String, Sendable, CaseIterable {
-        case f32 = "F32", f16 = "F16", bf16 = "BF16"
-        public var byteWidth: Int { self == .f32 ? 4 : 2 }
+        /// I64 is accepted because every Hugging Face ClapModel file stores its index buffers
+        /// (`relative_position_index`, `position_ids`, `num_batches_tracked`) as int64; models
+        /// recompute those, and `float32(_:)` converts them exactly up to 2^24.
+        case f32 = "F32", f16 = "F16", bf16 = "BF16", i64 = "I64"
+        public var byteWidth: Int {
+            switch self {
+            case .f32: return 4
+            case .f16, .bf16: return 2
+            case .i64: return 8
+            }
+        }
     }
 
     public struct TensorInfo: Equatable, Sendable {
@@ -75,6 +84,8 @@ public final class SafetensorsFile: @unchecked Sendable {
             return (0..<n).map { Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))) }
         case .bf16:
             return (0..<n).map { Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16) }
+        case .i64:
+            return (0..<n).map { Float(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self))) }
         }
     }
 
