@@ -10,7 +10,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "audio-index", targets: ["AudioIndexCLI"]),
-        .library(name: "AudioIndexKit", targets: ["NumPyFormat", "Diagnostics", "FileIO", "AudioIO", "LinearAlgebra", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer", "VectorIndex", "Weights", "NN", "Shards", "Catalog"]),
+        .library(name: "AudioIndexKit", targets: ["NumPyFormat", "Diagnostics", "FileIO", "AudioIO", "LinearAlgebra", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer", "VectorIndex", "Weights", "NN", "Shards", "Catalog", "CLAPAudio"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -37,6 +37,7 @@ let package = Package(
         .target(name: "NN", dependencies: ["LinearAlgebra"]),
         .target(name: "Shards", dependencies: ["Diagnostics", "FileIO", "Manifest", "AudioIO"]),
         .target(name: "Catalog", dependencies: ["Diagnostics", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "CLAPAudio", dependencies: ["NN", "Weights", "LinearAlgebra", "Diagnostics"]),
 
         // MARK: CLAP audio front ends (laion, laion-fusion, hf)
         .target(name: "CLAPFrontEnd", dependencies: ["DSP", "LinearAlgebra", "Diagnostics"]),
@@ -65,6 +66,7 @@ let package = Package(
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Diagnostics", "TestSupport"]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "Diagnostics", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
+        .testTarget(name: "CLAPAudioTests", dependencies: ["CLAPAudio", "CLAPFrontEnd", "AudioIO", "Weights", "NN", "LinearAlgebra", "Diagnostics", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["NumPyFormat", "AudioIO", "CLAPFrontEnd", "VectorIndex", "Weights", "TestSupport"]),
     ]
 )
