@@ -14,13 +14,17 @@ import Foundation
 /// on demand. The mapping is immutable after `init`, hence `@unchecked Sendable`.
 public final class SafetensorsFile: TensorSource, @unchecked Sendable {
     public enum DType: String, Sendable, CaseIterable {
-        case f32 = "F32", f16 = "F16", bf16 = "BF16"
-        public var byteWidth: Int { self == .f32 ? 4 : 2 }
+        /// I64 is accepted because every Hugging Face ClapModel file stores its index buffers
+        /// (`relative_position_index`, `position_ids`, `num_batches_tracked`) as int64; models
+        /// recompute those, and `float32(_:)` converts them exactly up to 2^24.
+        case f32 = "F32", f16 = "F16", bf16 = "BF16", i64 = "I64"
+        public var byteWidth: Int { tensorDType.byteWidth }
         public var tensorDType: TensorDType {
             switch self {
             case .f32: return .float32
             case .f16: return .float16
             case .bf16: return .bfloat16
+            case .i64: return .int64
             }
         }
     }
