@@ -13,6 +13,7 @@ let package = Package(
         // One executable per reader; each is libFuzzer's driver around one `fuzzOne` function.
         .executableTarget(name: "FuzzManifest", dependencies: ["FuzzSupport", kit]),
         .executableTarget(name: "FuzzSafetensors", dependencies: ["FuzzSupport", kit]),
+        .executableTarget(name: "FuzzPyTorch", dependencies: ["FuzzSupport", kit]),
         .executableTarget(name: "FuzzTokenizer", dependencies: ["FuzzSupport", kit]),
         .executableTarget(name: "FuzzVectorSegment", dependencies: ["FuzzSupport", kit]),
     ]

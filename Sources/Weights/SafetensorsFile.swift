@@ -14,8 +14,9 @@ import Foundation
 /// on demand. The mapping is immutable after `init`, hence `@unchecked Sendable`.
 public final class SafetensorsFile: TensorSource, @unchecked Sendable {
     public enum DType: String, Sendable, CaseIterable {
-        /// I64 holds buffers Hugging Face saves next to the weights (`position_ids`, `token_type_ids`,
-        /// `num_batches_tracked`): readable so such folders open; binders skip them as recomputed buffers.
+        /// I64 is accepted because every Hugging Face ClapModel file stores its index buffers
+        /// (`relative_position_index`, `position_ids`, `num_batches_tracked`) as int64; models
+        /// recompute those, and `float32(_:)` converts them exactly up to 2^24.
         case f32 = "F32", f16 = "F16", bf16 = "BF16", i64 = "I64"
         public var byteWidth: Int { tensorDType.byteWidth }
         public var tensorDType: TensorDType {
@@ -52,13 +53,7 @@ public final class SafetensorsFile: TensorSource, @unchecked Sendable {
     public init(contentsOf url: URL) throws {
         let path = url.path
         self.path = path
-        do {
-            file = try MappedFile(path: path)
-        } catch .notRegularFile {
-            throw WeightsError.notARegularFile(file: path)
-        } catch .open(let e), .stat(let e), .map(let e) {
-            throw WeightsError.cannotOpen(file: path, errno: e)
-        }
+        file = try WeightsError.mapping(path)
         let bytes = file.bytes
         guard bytes.count >= 8 else {
             throw WeightsError.corrupt(file: path, detail: "\(bytes.count) bytes, shorter than the 8-byte header length")

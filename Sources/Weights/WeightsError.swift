@@ -1,4 +1,5 @@
 import Diagnostics
+import FileIO
 import Foundation
 
 /// Everything that can go wrong opening a checkpoint (`.safetensors`, PyTorch `.pt`/`.bin`, a model
@@ -13,7 +14,7 @@ public enum WeightsError: UserFacingError, Equatable {
     case notARegularFile(file: String)
     /// Malformed or truncated: bad header length, bad JSON, offsets outside the data, overlaps.
     case corrupt(file: String, detail: String)
-    /// A tensor stored in a dtype this build does not read (only F32, F16, BF16 are).
+    /// A tensor stored in a dtype this build does not read (only F32, F16, BF16, I64 are).
     case unsupportedDType(file: String, key: String, dtype: String)
     /// The model needs `key` and the checkpoint does not hold it.
     case missingTensor(key: String, file: String)
@@ -61,7 +62,7 @@ public enum WeightsError: UserFacingError, Equatable {
         case .corrupt(_, let d):
             return "corrupt .safetensors file: \(d)"
         case .unsupportedDType(_, let k, let d):
-            return "tensor '\(k)' has dtype \(d); this build reads F32, F16 and BF16 (and, from PyTorch files, F64 and integer buffers)"
+            return "tensor '\(k)' has dtype \(d); this build reads F32, F16, BF16 and I64 (and, from PyTorch files, F64 and other integer buffers)"
         case .missingTensor(let k, _):
             return "the checkpoint has no tensor '\(k)'"
         case .shapeMismatch(let k, let e, let a, _):
@@ -126,6 +127,18 @@ public enum WeightsError: UserFacingError, Equatable {
         case .corruptPyTorch, .badModelJSON: return .corrupt
         case .unsupportedPyTorch, .legacyPyTorchFormat, .torchScriptArchive: return .unsupported
         case .noStateDict, .unrecognizedFile, .noWeightsInFolder: return .badInput
+        }
+    }
+
+    /// Maps `path` read-only, turning `MappedFile`'s failures into this module's errors.
+    static func mapping(_ path: String) throws(WeightsError) -> MappedFile {
+        do {
+            return try MappedFile(path: path)
+        } catch {
+            switch error {
+            case .notRegularFile: throw .notARegularFile(file: path)
+            case .open(let e), .stat(let e), .map(let e): throw .cannotOpen(file: path, errno: e)
+            }
         }
     }
 
