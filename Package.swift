@@ -69,10 +69,7 @@ let package = Package(
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Diagnostics", "TestSupport"]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "Diagnostics", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
-<<<<<<< HEAD
-=======
         .testTarget(name: "CLAPAudioTests", dependencies: ["CLAPAudio", "CLAPFrontEnd", "AudioIO", "Weights", "NN", "LinearAlgebra", "Diagnostics", "TestSupport"]),
->>>>>>> main
         .testTarget(name: "CLAPTextTests", dependencies: ["CLAPText", "NN", "Weights", "Tokenizer", "Diagnostics", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["NumPyFormat", "AudioIO", "CLAPFrontEnd", "VectorIndex", "Weights", "TestSupport"]),
     ]
