@@ -15,5 +15,7 @@ let package = Package(
         .executableTarget(name: "FuzzSafetensors", dependencies: ["FuzzSupport", kit]),
         .executableTarget(name: "FuzzTokenizer", dependencies: ["FuzzSupport", kit]),
         .executableTarget(name: "FuzzVectorSegment", dependencies: ["FuzzSupport", kit]),
+        .executableTarget(name: "FuzzShard", dependencies: ["FuzzSupport", kit]),
+        .executableTarget(name: "FuzzWhereFilter", dependencies: ["FuzzSupport", kit]),
     ]
 )
