@@ -165,6 +165,8 @@ def main():
     swift_cpu0 = os.times()
     lines = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True, env=env).stdout.splitlines()
     swift_cpu1 = os.times()
+    with open(os.path.join(work, "audio_index.jsonl"), "w") as f:
+        f.write("\n".join(lines) + "\n")
     ours = {}
     for line in lines:
         rec = json.loads(line)
