@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // audio-index: CLAP audio knowledge indexes. Dependencies point one way:
-//   C libraries → leaf modules (NumPyFormat, Diagnostics, AudioIO, LinearAlgebra, DSP, Manifest, Tokenizer)
-//   → CLAPFrontEnd → AudioIndexCLI (executable `audio-index`).
+//   C libraries → leaf modules (NumPyFormat, Diagnostics, AudioIO, LinearAlgebra, DSP, Manifest, Tokenizer,
+//   VectorIndex, Weights, NN) → CLAPFrontEnd and the CLAP towers → AudioIndexCLI (executable `audio-index`).
 // Each C library sits behind one thin system-library target and is imported by one leaf module only.
 import PackageDescription
 
@@ -10,10 +10,11 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "audio-index", targets: ["AudioIndexCLI"]),
-        .library(name: "AudioIndexKit", targets: ["NumPyFormat", "Diagnostics", "FileIO", "AudioIO", "LinearAlgebra", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer", "VectorIndex", "Weights"]),
+        .library(name: "AudioIndexKit", targets: ["NumPyFormat", "Diagnostics", "FileIO", "AudioIO", "LinearAlgebra", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer", "VectorIndex", "Weights", "NN", "Shards", "Catalog", "CLAPAudio", "CLAPText"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // MARK: C libraries from Debian (one thin target each)
@@ -26,22 +27,29 @@ let package = Package(
         .target(name: "Diagnostics"),
         .target(name: "FileIO", dependencies: ["Diagnostics"]),
         .target(name: "NumPyFormat", dependencies: ["Diagnostics", "FileIO"]),
-        .target(name: "AudioIO", dependencies: ["CSndfile", "CSoxr", "Diagnostics"]),
+        .target(name: "AudioIO", dependencies: ["CSndfile", "CSoxr", "Diagnostics", "FileIO"]),
         .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
         .target(name: "DSP", dependencies: ["CFFTW3f", "LinearAlgebra"]),
         .target(name: "Manifest", dependencies: ["Diagnostics", "FileIO"]),
         .target(name: "Tokenizer", dependencies: ["Diagnostics"]),
         .target(name: "VectorIndex", dependencies: ["LinearAlgebra", "FileIO", "Diagnostics", "NumPyFormat"]),
         .target(name: "Weights", dependencies: ["Diagnostics", "FileIO"]),
+        .target(name: "NN", dependencies: ["LinearAlgebra"]),
+        .target(name: "Shards", dependencies: ["Diagnostics", "FileIO", "Manifest", "AudioIO"]),
+        .target(name: "Catalog", dependencies: ["Diagnostics", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "CLAPAudio", dependencies: ["NN", "Weights", "LinearAlgebra", "Diagnostics"]),
 
         // MARK: CLAP audio front ends (laion, laion-fusion, hf)
         .target(name: "CLAPFrontEnd", dependencies: ["DSP", "LinearAlgebra", "Diagnostics"]),
+
+        // MARK: CLAP text tower (RoBERTa + text_projection), both checkpoint layouts
+        .target(name: "CLAPText", dependencies: ["NN", "Weights", "Tokenizer", "LinearAlgebra", "Diagnostics"]),
 
         // MARK: Thin CLI
         .executableTarget(
             name: "AudioIndexCLI",
             dependencies: [
-                "Diagnostics", "FileIO", "NumPyFormat", "AudioIO", "LinearAlgebra", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer", "VectorIndex",
+                "Diagnostics", "FileIO", "NumPyFormat", "AudioIO", "LinearAlgebra", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer", "VectorIndex", "Weights", "CLAPText",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,7 +65,12 @@ let package = Package(
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "Diagnostics", "TestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Diagnostics", "TestSupport"]),
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "FileIO", "NumPyFormat", "TestSupport"]),
+        .testTarget(name: "ShardsTests", dependencies: ["Shards", "Manifest", "Diagnostics", "AudioIO", "TestSupport"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Diagnostics", "TestSupport"]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "Diagnostics", "NumPyFormat", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["NumPyFormat", "AudioIO", "CLAPFrontEnd", "VectorIndex", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
+        .testTarget(name: "CLAPAudioTests", dependencies: ["CLAPAudio", "CLAPFrontEnd", "AudioIO", "Weights", "NN", "LinearAlgebra", "Diagnostics", "TestSupport"]),
+        .testTarget(name: "CLAPTextTests", dependencies: ["CLAPText", "NN", "Weights", "Tokenizer", "Diagnostics", "NumPyFormat", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["NumPyFormat", "AudioIO", "CLAPFrontEnd", "VectorIndex", "Weights", "TestSupport"]),
     ]
 )

@@ -133,7 +133,7 @@ struct SafetensorsFileTests {
             WeightsFixture.file(header: #"{"__metadata__":{"n":1}}"#, payload: [])
         }, "corrupt"),
         ("unknown dtype", {
-            WeightsFixture.file(header: #"{"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}"#, payload: [UInt8](repeating: 0, count: 8))
+            WeightsFixture.file(header: #"{"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}"#, payload: [UInt8](repeating: 0, count: 8))
         }, "unsupported"),
         ("truncated payload", { Array(try WeightsFixture.bytes().dropLast(2)) }, "corrupt"),
         ("truncated inside the header", { Array(try WeightsFixture.bytes().prefix(40)) }, "corrupt"),
@@ -154,9 +154,9 @@ struct SafetensorsFileTests {
             case (.corrupt, "corrupt"):
                 #expect(e.exitCode == .corrupt)
             case (.unsupportedDType(_, let key, let dtype), "unsupported"):
-                #expect(key == "a" && dtype == "I64")
+                #expect(key == "a" && dtype == "F64")
                 #expect(e.exitCode == .unsupported)
-                #expect(ErrorReport.line(for: e).contains("tensor 'a' has dtype I64"))
+                #expect(ErrorReport.line(for: e).contains("tensor 'a' has dtype F64"))
             default:
                 Issue.record("\(c.name): unexpected error \(e)")
             }
