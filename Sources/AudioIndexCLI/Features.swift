@@ -129,7 +129,10 @@ struct Features: ParsableCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var summary: [String] = []
         var failures = 0
+        let progress = ProgressReporter(label: "features", total: entries.count)
         for entry in entries {
+            let failuresBefore = failures
+            defer { progress.advance(failures: failures - failuresBefore) }
             let name = Self.fileName(forID: entry.id)
             var json = JSONLine()
             json.add("id", entry.id)
@@ -160,6 +163,7 @@ struct Features: ParsableCommand {
             summary.append(json.text)
         }
         try AtomicFile.write(Array((summary.map { $0 + "\n" }.joined()).utf8), to: folder.appendingPathComponent("summary.jsonl"))
+        progress.finish()
         StandardError.writeLine("features: \(entries.count - failures) of \(entries.count) clips → \(outDir) (summary.jsonl)")
         if failures > 0 { throw ExitCode(ProcessExitCode.someInputsFailed.rawValue) }
     }

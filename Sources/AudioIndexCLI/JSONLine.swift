@@ -26,6 +26,10 @@ struct JSONLine {
         fields.append(Self.quote(key) + ":" + (value.map { "[" + $0.map(String.init).joined(separator: ",") + "]" } ?? "null"))
     }
 
+    mutating func add(_ key: String, _ value: [String]) {
+        fields.append(Self.quote(key) + ":[" + value.map(Self.quote).joined(separator: ",") + "]")
+    }
+
     var text: String { "{" + fields.joined(separator: ",") + "}" }
 
     static func quote(_ s: String) -> String { JSONText.quote(s) }

@@ -16,12 +16,19 @@ struct Vectors: ParsableCommand {
             a time: a second one is refused (exit 8). Format: Docs/IndexFormat.md.
 
             Inputs are .npy files: vectors '<f4' or '<f8' (converted to float32), shape (N, d); ids \
-            '<i8', shape (N,), unique and ≥ 0. Search is exact (flat): inner product (ip, larger is \
-            better; for L2-normalised embeddings this is cosine similarity) or squared L2 distance (l2, \
-            smaller is better).
+            '<i8', shape (N,), unique and ≥ 0. Metrics: inner product (ip, larger is better; for \
+            L2-normalised embeddings this is cosine similarity) or squared L2 distance (l2, smaller is \
+            better). Kinds: flat (exact search) or ivf (k-means inverted lists; a search scans the \
+            --nprobe best lists, default 16).
+
+            The write commands (add, remove, compact, retrain) refuse the vectors/ folder of a \
+            pipeline index directory (one next to a catalog.sqlite): use the pipeline's commands there.
 
             EXAMPLES
               audio-index vectors build emb.npy --out idx --metric ip
+              audio-index vectors build emb.npy --out idx-ivf --kind ivf --nlist 1024 --seed 7
+              audio-index vectors train shard-base sample.npy --nlist 1024
+              audio-index vectors retrain idx-ivf --nlist 2048
               audio-index vectors add idx more.npy --ids more_ids.npy
               audio-index vectors remove idx --ids gone.npy
               audio-index vectors search idx --queries q.npy -k 10 --out-ids I.npy --out-scores S.npy
@@ -29,12 +36,38 @@ struct Vectors: ParsableCommand {
               audio-index vectors verify idx
               audio-index vectors compact idx
             """,
-        subcommands: [VectorsBuild.self, VectorsAdd.self, VectorsRemove.self, VectorsCompact.self,
-                      VectorsSearch.self, VectorsInfo.self, VectorsVerify.self]
+        subcommands: [VectorsBuild.self, VectorsTrain.self, VectorsAdd.self, VectorsRemove.self, VectorsCompact.self,
+                      VectorsRetrain.self, VectorsSearch.self, VectorsInfo.self, VectorsVerify.self, VectorsExport.self]
     )
 }
 
 extension Metric: ExpressibleByArgument {}
+extension VectorIndex.Kind: ExpressibleByArgument {}
+
+/// The k-means options shared by build, train and retrain.
+struct KMeansOptions: ParsableArguments {
+    @Option(help: "Seed of the k-means sample and initial centroids (same seed, data and threads: same lists).")
+    var seed: UInt64 = 1
+
+    @Option(help: "Lloyd iterations of k-means.")
+    var iterations: Int = 10
+
+    @Option(name: .customLong("max-points-per-list"), help: "Train on at most this many sampled vectors per list.")
+    var maxPointsPerList: Int = 256
+
+    var options: KMeans.Options { .init(iterations: iterations, maxPointsPerCentroid: maxPointsPerList, seed: seed) }
+
+    func validate() throws {
+        guard iterations >= 0, maxPointsPerList >= 1 else { throw ValidationError("--iterations must be ≥ 0 and --max-points-per-list ≥ 1") }
+    }
+}
+
+/// Opens `directory` for writing unless it belongs to a pipeline index directory.
+func openWriter(_ directory: String, pipelineCommand: String) throws -> VectorIndexWriter {
+    let url = URL(fileURLWithPath: directory)
+    try VectorIndexWriter.refuseIfPipelineOwned(url, pipelineCommand: pipelineCommand)
+    return try VectorIndexWriter(directory: url)
+}
 
 /// Reading the .npy inputs of the vectors commands.
 enum VectorInput {
@@ -65,10 +98,13 @@ struct VectorsBuild: ParsableCommand {
         commandName: "build",
         abstract: "Create a new index directory from a .npy matrix of vectors.",
         discussion: """
-            The folder must not exist or be empty. Ids default to 0…N−1.
+            The folder must not exist or be empty. Ids default to 0…N−1. With --kind ivf, k-means \
+            (seeded, on at most 256 sampled vectors per list, 10 iterations) trains --nlist centroids \
+            and every vector is stored in its nearest list.
 
-            EXAMPLE
+            EXAMPLES
               audio-index vectors build emb.npy --out idx --ids ids.npy --metric l2
+              audio-index vectors build emb.npy --out idx --kind ivf --nlist 1024 --seed 7
             """
     )
 
@@ -84,11 +120,27 @@ struct VectorsBuild: ParsableCommand {
     @Option(help: "Metric: ip (inner product, descending) or l2 (squared distance, ascending).")
     var metric: Metric = .ip
 
+    @Option(help: "Index kind: flat (exact) or ivf (inverted lists).")
+    var kind: VectorIndex.Kind = .flat
+
+    @Option(help: "IVF lists. (default: about 4·√N)")
+    var nlist: Int?
+
+    @OptionGroup var kmeans: KMeansOptions
+
+    func validate() throws {
+        if let nlist, nlist < 1 { throw ValidationError("--nlist must be at least 1") }
+        if nlist != nil && kind != .ivf { throw ValidationError("--nlist needs --kind ivf") }
+    }
+
     func run() throws {
         let v = try VectorInput.vectors(vectors)
         let idValues = try ids.map(VectorInput.ids)
-        let w = try VectorIndexWriter.build(directory: URL(fileURLWithPath: out), dimension: v.dimension, metric: metric, vectors: v.values, ids: idValues)
-        StandardError.writeLine("audio-index: built \(out): \(v.rows) vectors of dimension \(v.dimension), metric \(metric.rawValue), generation \(w.index.generation)")
+        let start = Date()
+        let w = try VectorIndexWriter.build(directory: URL(fileURLWithPath: out), dimension: v.dimension, metric: metric, vectors: v.values, ids: idValues,
+                                            kind: kind == .ivf ? .ivf(nlist: nlist, options: kmeans.options) : .flat)
+        let lists = w.index.kind == .ivf ? ", \(w.index.nlist) lists" : ""
+        StandardError.writeLine("audio-index: built \(out): \(v.rows) vectors of dimension \(v.dimension), metric \(metric.rawValue), \(kind.rawValue)\(lists), generation \(w.index.generation) in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
     }
 }
 
@@ -97,8 +149,10 @@ struct VectorsAdd: ParsableCommand {
         commandName: "add",
         abstract: "Add vectors to an index as a new segment.",
         discussion: """
-            Ids default to the index's largest stored id + 1 onwards. An id already in the index is \
-            an error and nothing is written.
+            Ids default to one past the largest id the index ever held (a removed id is never handed \
+            out again). An id already in the index is an error and nothing is written. In an IVF index \
+            each vector goes to its nearest list without retraining; `vectors info` shows the list \
+            imbalance, and `vectors retrain` rebuilds the lists when it grows.
 
             EXAMPLE
               audio-index vectors add idx more.npy --ids more_ids.npy
@@ -111,11 +165,11 @@ struct VectorsAdd: ParsableCommand {
     @Argument(help: ArgumentHelp("The vectors, shape (N, d) with the index's d, '<f4' or '<f8'.", valueName: "vectors.npy"))
     var vectors: String
 
-    @Option(help: ArgumentHelp("Ids for the vectors, '<i8' shape (N,). (default: after the largest stored id)", valueName: "ids.npy"))
+    @Option(help: ArgumentHelp("Ids for the vectors, '<i8' shape (N,). (default: after the largest id ever held)", valueName: "ids.npy"))
     var ids: String?
 
     func run() throws {
-        let writer = try VectorIndexWriter(directory: URL(fileURLWithPath: directory))
+        let writer = try openWriter(directory, pipelineCommand: "add")
         let v = try VectorInput.vectors(vectors)
         guard v.dimension == writer.index.dimension else {
             throw VectorIndexError.badInput(path: vectors, detail: "vectors have dimension \(v.dimension), the index \(writer.index.dimension)")
@@ -144,7 +198,7 @@ struct VectorsRemove: ParsableCommand {
     var ids: String
 
     func run() throws {
-        let writer = try VectorIndexWriter(directory: URL(fileURLWithPath: directory))
+        let writer = try openWriter(directory, pipelineCommand: "remove")
         let g = try writer.remove(ids: try VectorInput.ids(ids))
         StandardError.writeLine("audio-index: removed ids from \(directory) (generation \(g), \(writer.index.liveCount) live)")
     }
@@ -166,8 +220,82 @@ struct VectorsCompact: ParsableCommand {
     var directory: String
 
     func run() throws {
-        let writer = try VectorIndexWriter(directory: URL(fileURLWithPath: directory))
+        let writer = try openWriter(directory, pipelineCommand: "compact")
         let g = try writer.compact()
         StandardError.writeLine("audio-index: compacted \(directory) into one segment (generation \(g), \(writer.index.liveCount) live)")
+    }
+}
+
+struct VectorsTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Create a trained, empty IVF index from a sample of vectors.",
+        discussion: """
+            k-means on SAMPLE.npy (seeded; at most 256 sampled vectors per list) gives the centroids; \
+            the new index holds no vectors. Copies of it can be filled by `vectors add` in parallel \
+            (a sharded build): every copy shares the same lists.
+
+            EXAMPLE
+              audio-index vectors train base sample.npy --nlist 1024 --seed 7
+              audio-index vectors add base part0.npy --ids part0_ids.npy
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The index directory to create.", valueName: "dir"))
+    var directory: String
+
+    @Argument(help: ArgumentHelp("Training vectors, shape (N, d), '<f4' or '<f8'.", valueName: "sample.npy"))
+    var sample: String
+
+    @Option(help: "IVF lists (at most the sample size).")
+    var nlist: Int
+
+    @Option(help: "Metric: ip (inner product, descending) or l2 (squared distance, ascending).")
+    var metric: Metric = .ip
+
+    @OptionGroup var kmeans: KMeansOptions
+
+    func validate() throws {
+        if nlist < 1 { throw ValidationError("--nlist must be at least 1") }
+    }
+
+    func run() throws {
+        let v = try VectorInput.vectors(sample)
+        let w = try VectorIndexWriter.train(directory: URL(fileURLWithPath: directory), dimension: v.dimension, metric: metric,
+                                            sample: v.values, nlist: nlist, options: kmeans.options)
+        StandardError.writeLine("audio-index: trained \(directory): \(w.index.nlist) lists of dimension \(v.dimension) from \(v.rows) vectors, metric \(metric.rawValue), empty")
+    }
+}
+
+struct VectorsRetrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retrain",
+        abstract: "Re-run k-means on the live vectors and rebuild the inverted lists.",
+        discussion: """
+            Writes one new IVF segment with every live vector in its nearest new list and drops the \
+            tombstones. A flat index becomes an IVF index. Run it when `vectors info` shows a list \
+            imbalance well above the one after training (adds go to the nearest existing list).
+
+            EXAMPLE
+              audio-index vectors retrain idx --nlist 2048 --seed 3
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The index directory.", valueName: "dir"))
+    var directory: String
+
+    @Option(help: "IVF lists. (default: the current count; for a flat index about 4·√N)")
+    var nlist: Int?
+
+    @OptionGroup var kmeans: KMeansOptions
+
+    func validate() throws {
+        if let nlist, nlist < 1 { throw ValidationError("--nlist must be at least 1") }
+    }
+
+    func run() throws {
+        let writer = try openWriter(directory, pipelineCommand: "retrain")
+        let g = try writer.retrain(nlist: nlist, options: kmeans.options)
+        StandardError.writeLine("audio-index: retrained \(directory): \(writer.index.nlist) lists, imbalance \(String(format: "%.2f", writer.index.listImbalance)) (generation \(g), \(writer.index.liveCount) live)")
     }
 }

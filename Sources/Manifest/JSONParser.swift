@@ -1,6 +1,6 @@
 /// A JSON value with the byte range it was read from, so `extra` can be kept byte for byte.
-struct JSONNode {
-    indirect enum Value {
+package struct JSONNode {
+    package indirect enum Value {
         case object([(key: String, keyOffset: Int, value: JSONNode)])
         case array([JSONNode])
         case string(String)
@@ -9,13 +9,13 @@ struct JSONNode {
         case null
     }
 
-    let value: Value
+    package let value: Value
     /// Byte offsets of the value's first byte and one past its last, in the parsed buffer.
-    let start: Int
-    let end: Int
+    package let start: Int
+    package let end: Int
 
     /// "a string", "an array", ... for messages.
-    var typeName: String {
+    package var typeName: String {
         switch value {
         case .object: return "an object"
         case .array: return "an array"
@@ -28,9 +28,9 @@ struct JSONNode {
 }
 
 /// A syntax error at a byte offset, with advice for the usual hand-editing slips.
-struct JSONSyntaxError: Error {
-    let offset: Int
-    let detail: String
+package struct JSONSyntaxError: Error {
+    package let offset: Int
+    package let detail: String
     let advice: String?
     /// Nesting exceeded `JSONParser.maximumDepth`.
     let tooDeep: Bool
@@ -50,7 +50,7 @@ struct JSONSyntaxError: Error {
 /// recurse without bound on deep input. Here nesting is counted and refused past `maximumDepth`
 /// before any deeper call, so recursion is bounded (~2 frames per level) whatever the input.
 /// The input must already be valid UTF-8 (the reader checks each line first).
-struct JSONParser {
+package struct JSONParser {
     static let maximumDepth = 512
 
     private let bytes: [UInt8]
@@ -63,7 +63,7 @@ struct JSONParser {
     }
 
     /// Parses `bytes` as exactly one JSON value surrounded by optional whitespace.
-    static func parse(_ bytes: [UInt8]) throws -> JSONNode {
+    package static func parse(_ bytes: [UInt8]) throws -> JSONNode {
         var parser = JSONParser(bytes)
         parser.skipWhitespace()
         let node = try parser.parseValue()

@@ -41,6 +41,9 @@ final class LineReader {
     /// Where the search for the next LF resumes (everything before it has no LF).
     private var scanned = 0
     private var atEOF = false
+    /// Where `read` lands before the bytes join `buffer`: allocated once, never zero-filled, and no
+    /// larger than the file (a small manifest costs a small buffer).
+    private let chunk: UnsafeMutableRawBufferPointer
     private var lineNumber = 0
 
     init(url: URL, file: String) throws {
@@ -48,11 +51,15 @@ final class LineReader {
         let fd = open(url.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ManifestError.cannotRead(file: file, errno: errno) }
         self.fd = fd
+        var status = stat()
+        let size = fstat(fd, &status) == 0 ? Int(status.st_size) : Self.chunkSize
+        chunk = .allocate(byteCount: max(4096, min(Self.chunkSize, size + 1)), alignment: 16)
         try fill()
         try checkByteOrderMark()
     }
 
     deinit {
+        chunk.deallocate()
         close(fd)
     }
 
@@ -94,16 +101,15 @@ final class LineReader {
             position = 0
         }
         let oldCount = buffer.count
-        buffer.reserveCapacity(oldCount + Self.chunkSize)
-        var chunk = [UInt8](repeating: 0, count: Self.chunkSize)
+        buffer.reserveCapacity(oldCount + chunk.count)
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, Self.chunkSize) }
+            let n = read(fd, chunk.baseAddress!, chunk.count)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw ManifestError.cannotRead(file: file, errno: errno)
             }
             if n == 0 { atEOF = true }
-            buffer.append(contentsOf: chunk[0..<n])
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
             return
         }
     }

@@ -19,9 +19,14 @@ public struct ManifestEntry: Sendable, Equatable {
     public var extraJSON: String?
     /// The line the record starts on (1-based); 0 for entries made in code.
     public var line: Int
+    /// For a clip stored inside an uncompressed tar (a webdataset shard): where its audio bytes are.
+    /// Then `path`/`resolvedURL` name the tar. Nil for a plain audio file, and always nil in
+    /// manifests (the format has no field for it).
+    public var archiveMember: ArchiveMember?
 
     public init(id: String, path: String, resolvedURL: URL? = nil, captions: [String] = [], tags: [String] = [],
-                licence: String? = nil, source: String? = nil, extraJSON: String? = nil, line: Int = 0) {
+                licence: String? = nil, source: String? = nil, extraJSON: String? = nil, line: Int = 0,
+                archiveMember: ArchiveMember? = nil) {
         self.id = id
         self.path = path
         self.resolvedURL = resolvedURL ?? URL(fileURLWithPath: path, isDirectory: false)
@@ -31,6 +36,7 @@ public struct ManifestEntry: Sendable, Equatable {
         self.source = source
         self.extraJSON = extraJSON
         self.line = line
+        self.archiveMember = archiveMember
     }
 
     /// Resolves a path as written in a manifest against the manifest's folder.
@@ -40,6 +46,23 @@ public struct ManifestEntry: Sendable, Equatable {
     public static func resolve(_ path: String, relativeTo folder: URL) -> URL {
         if path.hasPrefix("/") { return URL(fileURLWithPath: path, isDirectory: false) }
         return folder.appendingPathComponent(path, isDirectory: false)
+    }
+}
+
+/// A member of an uncompressed tar holding a clip's audio: enough to read it back without
+/// scanning the archive (`pread` of `size` bytes at `payloadOffset`).
+public struct ArchiveMember: Sendable, Equatable, Hashable {
+    /// The member's name inside the archive.
+    public var name: String
+    /// Byte offset of the member's payload in the archive file.
+    public var payloadOffset: Int64
+    /// Payload length in bytes.
+    public var size: Int64
+
+    public init(name: String, payloadOffset: Int64, size: Int64) {
+        self.name = name
+        self.payloadOffset = payloadOffset
+        self.size = size
     }
 }
 

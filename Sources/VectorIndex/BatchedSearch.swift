@@ -16,8 +16,10 @@ extension VectorIndex {
         var ids = [Int64](repeating: -1, count: nq * k), scores = [Float](repeating: .nan, count: nq * k)
         guard k > 0 else { return SearchResults(queryCount: nq, k: k, ids: [], scores: []) }
         let ip = metric == .ip
-        var block = [Float](repeating: 0, count: Self.queryBlock * Self.rowBlock)
-        var rowNorms = [Float](repeating: 0, count: Self.rowBlock)
+        // Sized to what this search can fill: a small index or batch must not zero 8 MiB per call.
+        let rowsPerBlock = min(Self.rowBlock, segments.map(\.count).max() ?? 0)
+        var block = [Float](repeating: 0, count: min(Self.queryBlock, nq) * rowsPerBlock)
+        var rowNorms = [Float](repeating: 0, count: rowsPerBlock)
         queries.withUnsafeBufferPointer { q in
             let qBase = q.baseAddress!
             for q0 in stride(from: 0, to: nq, by: Self.queryBlock) {

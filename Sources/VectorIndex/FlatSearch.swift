@@ -47,28 +47,40 @@ enum FlatKernel {
         return s
     }
 
-    /// One query against one segment: score every row, keep the k best live rows.
-    /// `hidden` are the ids tombstoned for this segment; `allowed`, when given, is checked before scoring.
-    static func scan(query: UnsafePointer<Float>, segment: Segment, hidden: Set<Int64>, allowed: Set<Int64>?, into top: inout TopK) {
-        let d = segment.dimension, n = segment.count
-        guard n > 0, top.k > 0, let base = segment.vectors.baseAddress else { return }
+    /// One query against rows `rows` of one segment (all of them for flat search, one inverted list
+    /// for IVF): score each row, keep the k best live rows. `hidden` are the ids tombstoned for this
+    /// segment; `allowed`, when given, is checked before scoring. With `countEligible` every row's
+    /// tombstone is checked before scoring too, and the return value is the number of live, allowed
+    /// rows seen (IVF keeps probing until it has k of them); otherwise tombstones are checked only
+    /// for rows that would enter the top-k, and the return value is meaningless.
+    @discardableResult
+    static func scan(query: UnsafePointer<Float>, segment: Segment, rows: Range<Int>, hidden: Set<Int64>, allowed: Set<Int64>?,
+                     countEligible: Bool = false, into top: inout TopK) -> Int {
+        let d = segment.dimension
+        guard !rows.isEmpty, top.k > 0, let base = segment.vectors.baseAddress else { return 0 }
         let ip = top.ranking.metric == .ip
         let checkHidden = !hidden.isEmpty
-        for r in 0..<n {
+        let hiddenFirst = countEligible && checkHidden
+        let idFirst = allowed != nil || hiddenFirst
+        var eligible = 0
+        for r in rows {
             var id: Int64 = 0
-            if let allowed {
+            if idFirst {
                 id = segment.id(at: r)
-                if !allowed.contains(id) { continue }
+                if let allowed, !allowed.contains(id) { continue }
+                if hiddenFirst && hidden.contains(id) { continue }
             }
+            eligible += 1
             let row = base + r * d
             let s = ip ? dot(query, row, d) : l2(query, row, d)
             // Cheap rejection against the current k-th (false for NaN, which takes the full test).
             if top.isFull, ip ? s < top.worstScore : s > top.worstScore { continue }
-            if allowed == nil { id = segment.id(at: r) }
+            if !idFirst { id = segment.id(at: r) }
             guard top.admits(s, id) else { continue }
-            if checkHidden && hidden.contains(id) { continue }
+            if checkHidden && !hiddenFirst && hidden.contains(id) { continue }
             top.insert(s, id)
         }
+        return eligible
     }
 }
 

@@ -16,6 +16,10 @@ struct GenerationFile: Equatable {
     var metric: Metric
     var segments: [SegmentEntry]
     var tombstones: [TombstoneEntry]
+    /// The smallest id `add` may assign by default: one past the largest id ever added, kept across
+    /// remove + compact so an id is never handed out twice. Absent in older files (then computed
+    /// from the stored ids).
+    var nextID: Int64? = nil
 
     static func fileName(_ n: Int) -> String { "gen-\(n).json" }
     static func segmentName(_ n: Int) -> String { "seg-\(n).vseg" }
@@ -32,7 +36,8 @@ struct GenerationFile: Equatable {
             "{\"file\":\(JSONText.quote($0.file)),\"generation\":\($0.generation),\"count\":\($0.count),\"crc32c\":\($0.crc32c)}"
         }
         return "{\"format\":\"\(Self.formatName)\",\"format_version\":\(Self.formatVersion),\"generation\":\(generation),"
-            + "\"dimension\":\(dimension),\"metric\":\"\(metric.rawValue)\",\n \"segments\":[" + segs.joined(separator: ",\n  ")
+            + "\"dimension\":\(dimension),\"metric\":\"\(metric.rawValue)\"," + (nextID.map { "\"next_id\":\($0)," } ?? "")
+            + "\n \"segments\":[" + segs.joined(separator: ",\n  ")
             + "],\n \"tombstones\":[" + tombs.joined(separator: ",\n  ") + "]}\n"
     }
 
@@ -75,7 +80,12 @@ struct GenerationFile: Equatable {
         }
         for e in segments { try check(e.file, "seg-", ".vseg", e.generation) }
         for e in tombstones { try check(e.file, "tomb-", ".npy", e.generation) }
-        return GenerationFile(generation: generation, dimension: dimension, metric: metric, segments: segments, tombstones: tombstones)
+        var nextID: Int64?
+        if let raw = root["next_id"] {
+            guard let v = raw as? Int, v >= 0 else { throw fail("invalid 'next_id'") }
+            nextID = Int64(v)
+        }
+        return GenerationFile(generation: generation, dimension: dimension, metric: metric, segments: segments, tombstones: tombstones, nextID: nextID)
     }
 }
 

@@ -2,6 +2,10 @@ import FileIO
 import Foundation
 import NumPyFormat
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A vector index directory opened for reading at one generation (Docs/IndexFormat.md).
 ///
 /// Opening maps every segment and checks headers, offsets and counts against the file sizes, and
@@ -60,6 +64,17 @@ public final class VectorIndex: @unchecked Sendable {
             }
             segments.append(seg)
         }
+        // One kind per generation; IVF segments share the centroids (byte-compared: O(nlist·d) each).
+        if let first = segments.first, first.isIVF {
+            for seg in segments.dropFirst() {
+                guard seg.isIVF, seg.nlist == first.nlist,
+                      memcmp(seg.centroids.baseAddress!, first.centroids.baseAddress!, 4 * first.centroids.count) == 0 else {
+                    throw VectorIndexError.corrupt(path: seg.path, detail: "its inverted lists (centroids) differ from \(first.path)'s")
+                }
+            }
+        } else if let ivf = segments.first(where: \.isIVF) {
+            throw VectorIndexError.corrupt(path: ivf.path, detail: "an IVF segment in a flat index")
+        }
         var tombstones: [(generation: Int, ids: [Int64])] = []
         for entry in manifest.tombstones {
             let path = directory.appendingPathComponent(entry.file).path
@@ -82,14 +97,41 @@ public final class VectorIndex: @unchecked Sendable {
         }
     }
 
+    /// Flat (exact) or IVF (inverted lists).
+    public enum Kind: String, Sendable, CaseIterable { case flat, ivf }
+
+    public var kind: Kind { segments.first?.isIVF == true ? .ivf : .flat }
+    /// Inverted lists (0 for flat).
+    public var nlist: Int { segments.first?.nlist ?? 0 }
+    /// The centroids, row-major `nlist × dimension` (empty for flat).
+    public var centroids: [Float] { segments.first.map { Array($0.centroids) } ?? [] }
+
+    /// Stored rows per list, summed over segments (tombstoned rows included until compact).
+    public var listSizes: [Int] {
+        guard kind == .ivf else { return [] }
+        return (0..<nlist).map { l in segments.reduce(0) { $0 + $1.rows(ofList: l).count } }
+    }
+
+    /// faiss's imbalance factor: nlist·Σ size² / N² (1 = perfectly even; anchors §3 saw about 2).
+    public var listImbalance: Double {
+        let sizes = listSizes
+        let n = Double(sizes.reduce(0, +))
+        guard n > 0 else { return 0 }
+        return Double(sizes.count) * sizes.reduce(0.0) { $0 + Double($1) * Double($1) } / (n * n)
+    }
+
     /// Queries at or above this count go through sgemm in blocks; below it, one SIMD scan each.
     public static let batchThreshold = 8
 
-    /// Exact top-k for each row-major query (`queries.count / dimension` of them), best first,
-    /// padded with id −1 / score NaN. `allowedIDs` restricts results to those ids (exact top-k
-    /// among them, applied during the scan).
-    public func search(queries: [Float], k: Int, allowedIDs: Set<Int64>? = nil) -> SearchResults {
+    /// Top-k for each row-major query (`queries.count / dimension` of them), best first, padded
+    /// with id −1 / score NaN. Flat: exact. IVF: the best `nprobe` lists (default 16), more while
+    /// fewer than k live allowed rows were seen. `allowedIDs` restricts results to those ids
+    /// (applied during the scan; flat: the exact top-k among them).
+    public func search(queries: [Float], k: Int, allowedIDs: Set<Int64>? = nil, nprobe: Int? = nil) -> SearchResults {
         precondition(k >= 0 && queries.count % dimension == 0, "search: \(queries.count) floats is not a multiple of \(dimension)")
+        if kind == .ivf && !filterIsSelective(allowedIDs) {
+            return ivfSearch(queries: queries, k: k, nprobe: max(1, nprobe ?? Self.defaultNProbe), allowedIDs: allowedIDs)
+        }
         let nq = queries.count / dimension
         if nq >= Self.batchThreshold {
             return batchedSearch(queries: queries, k: k, allowedIDs: allowedIDs)
@@ -100,7 +142,7 @@ public final class VectorIndex: @unchecked Sendable {
             for i in 0..<nq {
                 var top = TopK(k: k, metric: metric)
                 for (s, seg) in segments.enumerated() {
-                    FlatKernel.scan(query: q.baseAddress! + i * dimension, segment: seg, hidden: hidden[s], allowed: allowedIDs, into: &top)
+                    FlatKernel.scan(query: q.baseAddress! + i * dimension, segment: seg, rows: 0..<seg.count, hidden: hidden[s], allowed: allowedIDs, into: &top)
                 }
                 let r = top.sorted()
                 ids += r.ids; scores += r.scores
@@ -110,8 +152,17 @@ public final class VectorIndex: @unchecked Sendable {
     }
 
     /// The same search done by `ReferenceSearch` over copies of the mapped bytes (tests, `verify`).
-    public func referenceSearch(queries: [Float], k: Int, allowedIDs: Set<Int64>? = nil) -> SearchResults {
-        ReferenceSearch.search(rows(), dimension: dimension, metric: metric, queries: queries, k: k, allowedIDs: allowedIDs)
+    public func referenceSearch(queries: [Float], k: Int, allowedIDs: Set<Int64>? = nil, nprobe: Int? = nil) -> SearchResults {
+        if kind == .ivf {
+            return ReferenceSearch.ivfSearch(ivfRows(), centroids: centroids, dimension: dimension, metric: metric, queries: queries, k: k,
+                                             nprobe: max(1, nprobe ?? Self.defaultNProbe), allowedIDs: allowedIDs, liveCount: liveCount)
+        }
+        return ReferenceSearch.search(rows(), dimension: dimension, metric: metric, queries: queries, k: k, allowedIDs: allowedIDs)
+    }
+
+    /// Every stored row with its segment's list offsets (IVF).
+    public func ivfRows() -> [ReferenceSearch.IVFRows] {
+        zip(rows(), segments).map { ReferenceSearch.IVFRows(rows: $0, listOffsets: $1.listOffsets) }
     }
 
     /// Every stored row as arrays, with the ids hidden per segment.
@@ -119,19 +170,28 @@ public final class VectorIndex: @unchecked Sendable {
         segments.enumerated().map { s, seg in ReferenceSearch.Rows(vectors: Array(seg.vectors), ids: seg.ids, hidden: hidden[s]) }
     }
 
-    /// Live vectors and their ids, in segment order (for compact and export).
-    public func liveRows() -> (vectors: [Float], ids: [Int64]) {
-        var vectors: [Float] = [], ids: [Int64] = []
-        for (s, seg) in segments.enumerated() {
-            let v = seg.vectors
-            for r in 0..<seg.count {
+    /// Live vectors and their ids, in segment order (for compact and export); for IVF also grouped
+    /// by list (list by list, segments in order within a list) with the CSR offsets of that grouping.
+    public func liveRows() -> (vectors: [Float], ids: [Int64], listOffsets: [Int64]) {
+        var vectors: [Float] = [], ids: [Int64] = [], offsets: [Int64] = [0]
+        func take(_ s: Int, _ rows: Range<Int>) {
+            let seg = segments[s], v = seg.vectors
+            for r in rows {
                 let id = seg.id(at: r)
                 if hidden[s].contains(id) { continue }
                 ids.append(id)
                 vectors.append(contentsOf: v[(r * dimension)..<((r + 1) * dimension)])
             }
         }
-        return (vectors, ids)
+        if kind == .ivf {
+            for l in 0..<nlist {
+                for s in segments.indices { take(s, segments[s].rows(ofList: l)) }
+                offsets.append(Int64(ids.count))
+            }
+        } else {
+            for s in segments.indices { take(s, 0..<segments[s].count) }
+        }
+        return (vectors, ids, offsets)
     }
 
     /// Reads every byte of every segment and checks both section checksums and the padding.

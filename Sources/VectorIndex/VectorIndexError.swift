@@ -32,12 +32,15 @@ public enum VectorIndexError: UserFacingError, Equatable {
     case unknownIDs(path: String, ids: [Int64], total: Int)
     /// The system refused a file operation.
     case io(path: String, errno: Int32)
+    /// A raw `vectors` write command on the vector folder of a pipeline index directory (one whose
+    /// parent holds `catalog.sqlite`): the catalog would no longer match the vectors.
+    case pipelineIndex(path: String, pipeline: String, command: String)
 
     public var subject: String? {
         switch self {
         case .notAnIndex(let p), .indexExists(let p), .corrupt(let p, _), .wrongSize(let p, _, _),
              .checksumMismatch(let p, _), .newerVersion(let p, _), .missingFile(let p), .locked(let p),
-             .badInput(let p, _), .duplicateIDs(let p, _, _), .unknownIDs(let p, _, _), .io(let p, _):
+             .badInput(let p, _), .duplicateIDs(let p, _, _), .unknownIDs(let p, _, _), .io(let p, _), .pipelineIndex(let p, _, _):
             return p
         }
     }
@@ -56,6 +59,7 @@ public enum VectorIndexError: UserFacingError, Equatable {
         case .duplicateIDs(_, let ids, let total): return "\(total) id(s) are already in the index: \(Self.list(ids, total))"
         case .unknownIDs(_, let ids, let total): return "\(total) id(s) are not in the index: \(Self.list(ids, total))"
         case .io(_, let e): return String(cString: strerror(e))
+        case .pipelineIndex(_, let pipeline, _): return "this vector index belongs to the pipeline index \(pipeline) (it has a catalog.sqlite); changing it here would leave the catalog out of step"
         }
     }
 
@@ -71,12 +75,13 @@ public enum VectorIndexError: UserFacingError, Equatable {
         case .unknownIDs: return "nothing was written; check the ids with `audio-index vectors info`"
         case .io(_, let e): return e == ENOSPC ? "the disk is full: free space and run again" : nil
         case .badInput: return nil
+        case .pipelineIndex(_, let pipeline, let command): return "nothing was changed; use `audio-index \(command) --index \(pipeline)` instead"
         }
     }
 
     public var exitCode: ProcessExitCode {
         switch self {
-        case .notAnIndex, .indexExists, .badInput, .duplicateIDs, .unknownIDs: return .badInput
+        case .notAnIndex, .indexExists, .badInput, .duplicateIDs, .unknownIDs, .pipelineIndex: return .badInput
         case .corrupt, .wrongSize, .checksumMismatch, .missingFile: return .corrupt
         case .newerVersion: return .unsupported
         case .locked: return .locked

@@ -26,38 +26,133 @@ public final class VectorIndexWriter {
 
     deinit { close(lockFD) }  // closing the descriptor releases the flock
 
+    /// The pipeline index directory `directory` belongs to (layout `PIPELINE/vectors/` next to
+    /// `PIPELINE/catalog.sqlite`, issue 6), or nil for a stand-alone vector index.
+    public static func pipelineOwner(of directory: URL) -> URL? {
+        let parent = directory.standardizedFileURL.deletingLastPathComponent()
+        return FileManager.default.fileExists(atPath: parent.appendingPathComponent("catalog.sqlite").path) ? parent : nil
+    }
+
+    /// Throws `.pipelineIndex` naming `pipelineCommand` when `directory` belongs to a pipeline index:
+    /// the raw `vectors` write commands call this first, the pipeline's own commands do not.
+    public static func refuseIfPipelineOwned(_ directory: URL, pipelineCommand: String) throws {
+        if let owner = pipelineOwner(of: directory) {
+            throw VectorIndexError.pipelineIndex(path: directory.path, pipeline: owner.path, command: pipelineCommand)
+        }
+    }
+
+    /// How `build` organises the vectors.
+    public enum BuildKind: Sendable {
+        case flat
+        /// k-means on a seeded sample, then every vector in its nearest list. `nlist` nil: about 4·√N.
+        case ivf(nlist: Int?, options: KMeans.Options)
+        /// IVF with centroids trained elsewhere (row-major `nlist × d`, e.g. `KMeans.train`).
+        case ivfWithCentroids([Float])
+    }
+
     /// Creates a new index in `directory` (which must not exist or be empty) holding one segment.
     /// `ids` default to 0..<N.
     @discardableResult
-    public static func build(directory: URL, dimension: Int, metric: Metric, vectors: [Float], ids: [Int64]? = nil) throws -> VectorIndexWriter {
-        let fm = FileManager.default
-        if let existing = try? fm.contentsOfDirectory(atPath: directory.path), !existing.isEmpty {
-            throw VectorIndexError.indexExists(path: directory.path)
-        }
+    public static func build(directory: URL, dimension: Int, metric: Metric, vectors: [Float], ids: [Int64]? = nil,
+                             kind: BuildKind = .flat) throws -> VectorIndexWriter {
         guard dimension >= 1, dimension <= SegmentFormat.maximumDimension, vectors.count % dimension == 0 else {
             throw VectorIndexError.badInput(path: directory.path, detail: "dimension \(dimension) does not divide \(vectors.count) values")
         }
         let n = vectors.count / dimension
         let ids = ids ?? (0..<Int64(n)).map { $0 }
         try checkInputIDs(ids, count: n, path: directory.path)
+        var ivf: SegmentFormat.IVFPart?
+        if case .ivf(let nlist, let options) = kind {
+            let lists = nlist ?? KMeans.defaultListCount(for: n)
+            try checkListCount(lists, trainingRows: n, path: directory.path)
+            ivf = SegmentFormat.IVFPart(centroids: vectors.withUnsafeBufferPointer {
+                KMeans.train(vectors: $0, dimension: dimension, nlist: lists, metric: metric, options: options)
+            }, offsets: [])
+        }
+        if case .ivfWithCentroids(let c) = kind {
+            guard !c.isEmpty, c.count % dimension == 0 else {
+                throw VectorIndexError.badInput(path: directory.path, detail: "\(c.count) centroid values do not make rows of dimension \(dimension)")
+            }
+            ivf = SegmentFormat.IVFPart(centroids: c, offsets: [])
+        }
+        return try create(directory: directory, dimension: dimension, metric: metric, vectors: vectors, ids: ids, centroids: ivf?.centroids)
+    }
+
+    /// Creates a trained, empty IVF index: centroids from k-means on `sample` (row-major), no
+    /// vectors. Parts of a sharded build `add` to copies of it; their lists share the centroids.
+    @discardableResult
+    public static func train(directory: URL, dimension: Int, metric: Metric, sample: [Float], nlist: Int,
+                             options: KMeans.Options = .init()) throws -> VectorIndexWriter {
+        guard dimension >= 1, dimension <= SegmentFormat.maximumDimension, sample.count % dimension == 0 else {
+            throw VectorIndexError.badInput(path: directory.path, detail: "dimension \(dimension) does not divide \(sample.count) values")
+        }
+        try checkListCount(nlist, trainingRows: sample.count / dimension, path: directory.path)
+        let centroids = sample.withUnsafeBufferPointer { KMeans.train(vectors: $0, dimension: dimension, nlist: nlist, metric: metric, options: options) }
+        return try create(directory: directory, dimension: dimension, metric: metric, vectors: [], ids: [], centroids: centroids)
+    }
+
+    private static func create(directory: URL, dimension: Int, metric: Metric, vectors: [Float], ids: [Int64], centroids: [Float]?) throws -> VectorIndexWriter {
+        let fm = FileManager.default
+        if let existing = try? fm.contentsOfDirectory(atPath: directory.path), !existing.isEmpty {
+            throw VectorIndexError.indexExists(path: directory.path)
+        }
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)  // Foundation's error names the path
         try {
             // The lock is held while the first generation is written, then released for the writer below.
             let fd = try lock(directory)
             defer { close(fd) }
             let segName = GenerationFile.segmentName(1)
-            try vectors.withUnsafeBufferPointer {
-                try SegmentFormat.write(to: directory.appendingPathComponent(segName), dimension: dimension, metric: metric, vectors: $0, ids: ids)
-            }
+            try writeSegment(directory.appendingPathComponent(segName), dimension: dimension, metric: metric, vectors: vectors, ids: ids, centroids: centroids)
             let gen = GenerationFile(generation: 1, dimension: dimension, metric: metric,
-                                     segments: [.init(file: segName, generation: 1, count: n)], tombstones: [])
+                                     segments: [.init(file: segName, generation: 1, count: ids.count)], tombstones: [],
+                                     nextID: (ids.max() ?? -1) + 1)
             try AtomicFile.write(Array(gen.encode().utf8), to: directory.appendingPathComponent(GenerationFile.fileName(1)))
             try CurrentFile.write(directory: directory, generation: 1)
         }()
         return try VectorIndexWriter(directory: directory)
     }
 
-    /// Adds vectors as a new segment. `ids` default to the largest stored id + 1 onwards.
+    /// Writes one segment: flat as given, or (with centroids) each row moved into its nearest list.
+    private static func writeSegment(_ url: URL, dimension d: Int, metric: Metric, vectors: [Float], ids: [Int64], centroids: [Float]?) throws {
+        guard let centroids else {
+            try vectors.withUnsafeBufferPointer { try SegmentFormat.write(to: url, dimension: d, metric: metric, vectors: $0, ids: ids) }
+            return
+        }
+        let n = ids.count, nlist = centroids.count / d
+        var assignment = [Int32](repeating: 0, count: n)
+        vectors.withUnsafeBufferPointer { KMeans.assign($0, dimension: d, centroids: centroids, metric: metric, into: &assignment) }
+        try writeGrouped(url, dimension: d, metric: metric, vectors: vectors, ids: ids, lists: assignment, centroids: centroids, nlist: nlist)
+    }
+
+    /// Counting sort of rows into their lists (input order kept within a list), then the segment.
+    static func writeGrouped(_ url: URL, dimension d: Int, metric: Metric, vectors: [Float], ids: [Int64], lists: [Int32], centroids: [Float], nlist: Int) throws {
+        var offsets = [Int64](repeating: 0, count: nlist + 1)
+        for l in lists { offsets[Int(l) + 1] += 1 }
+        for l in 0..<nlist { offsets[l + 1] += offsets[l] }
+        var next = offsets
+        var grouped = [Float](repeating: 0, count: vectors.count), groupedIDs = [Int64](repeating: 0, count: ids.count)
+        for (r, l) in lists.enumerated() {
+            let at = Int(next[Int(l)]); next[Int(l)] += 1
+            groupedIDs[at] = ids[r]
+            for j in 0..<d { grouped[at * d + j] = vectors[r * d + j] }
+        }
+        try grouped.withUnsafeBufferPointer {
+            try SegmentFormat.write(to: url, dimension: d, metric: metric, vectors: $0, ids: groupedIDs,
+                                    ivf: .init(centroids: centroids, offsets: offsets))
+        }
+    }
+
+    static func checkListCount(_ nlist: Int, trainingRows: Int, path: String) throws {
+        guard nlist >= 1, nlist <= SegmentFormat.maximumLists else {
+            throw VectorIndexError.badInput(path: path, detail: "nlist \(nlist) is out of range 1…\(SegmentFormat.maximumLists)")
+        }
+        guard trainingRows >= nlist else {
+            throw VectorIndexError.badInput(path: path, detail: "k-means with \(nlist) lists needs at least \(nlist) training vectors, got \(trainingRows)")
+        }
+    }
+
+    /// Adds vectors as a new segment (IVF: each in its nearest list, no retraining). `ids` default
+    /// to the index's next id onwards (never one used before, even if removed and compacted away).
     /// An id already live in the index (or repeated in `ids`) is an error and nothing is written.
     @discardableResult
     public func add(vectors: [Float], ids: [Int64]? = nil) throws -> Int {
@@ -67,10 +162,8 @@ public final class VectorIndexWriter {
         }
         let n = vectors.count / d
         let live = liveIDs()
-        let ids = ids ?? {
-            let next = (index.segments.flatMap(\.ids).max() ?? -1) + 1
-            return (0..<Int64(n)).map { next + $0 }
-        }()
+        let next = nextFreeID()
+        let ids = ids ?? (0..<Int64(n)).map { next + $0 }
         try Self.checkInputIDs(ids, count: n, path: directory.path)
         let clashes = ids.filter(live.contains)
         guard clashes.isEmpty else {
@@ -78,12 +171,12 @@ public final class VectorIndexWriter {
         }
         let g = try nextGeneration()
         let name = GenerationFile.segmentName(g)
-        try vectors.withUnsafeBufferPointer {
-            try SegmentFormat.write(to: directory.appendingPathComponent(name), dimension: d, metric: index.metric, vectors: $0, ids: ids)
-        }
+        try Self.writeSegment(directory.appendingPathComponent(name), dimension: d, metric: index.metric, vectors: vectors, ids: ids,
+                              centroids: index.kind == .ivf ? index.centroids : nil)
         var gen = index.manifest
         gen.generation = g
         gen.segments.append(.init(file: name, generation: g, count: n))
+        gen.nextID = max(next, (ids.max() ?? -1) + 1)
         try commit(gen)
         return g
     }
@@ -107,25 +200,61 @@ public final class VectorIndexWriter {
         var gen = index.manifest
         gen.generation = g
         gen.tombstones.append(.init(file: name, generation: g, count: unique.count, crc32c: CRC32C.checksum(bytes)))
+        gen.nextID = nextFreeID()
         try commit(gen)
         return g
     }
 
-    /// Rewrites the live vectors into one segment and drops every tombstone.
+    /// Rewrites the live vectors into one segment and drops every tombstone (IVF: same lists).
     @discardableResult
     public func compact() throws -> Int {
         let live = index.liveRows()
         let g = try nextGeneration()
         let name = GenerationFile.segmentName(g)
-        try live.vectors.withUnsafeBufferPointer {
-            try SegmentFormat.write(to: directory.appendingPathComponent(name), dimension: index.dimension, metric: index.metric, vectors: $0, ids: live.ids)
+        let url = directory.appendingPathComponent(name)
+        if index.kind == .ivf {
+            try live.vectors.withUnsafeBufferPointer {
+                try SegmentFormat.write(to: url, dimension: index.dimension, metric: index.metric, vectors: $0, ids: live.ids,
+                                        ivf: .init(centroids: index.centroids, offsets: live.listOffsets))
+            }
+        } else {
+            try Self.writeSegment(url, dimension: index.dimension, metric: index.metric, vectors: live.vectors, ids: live.ids, centroids: nil)
         }
+        try replaceAll(with: name, count: live.ids.count, generation: g)
+        return g
+    }
+
+    /// Trains new centroids on the live vectors (a seeded sample of them) and rewrites every live
+    /// vector into its nearest new list, as one segment; tombstones are dropped. A flat index
+    /// becomes IVF. `nlist` nil: keep the current count (flat: about 4·√N).
+    @discardableResult
+    public func retrain(nlist: Int? = nil, options: KMeans.Options = .init()) throws -> Int {
+        let live = index.liveRows()
+        let d = index.dimension, n = live.ids.count
+        let lists = nlist ?? (index.kind == .ivf ? index.nlist : KMeans.defaultListCount(for: n))
+        try Self.checkListCount(lists, trainingRows: n, path: directory.path)
+        let centroids = live.vectors.withUnsafeBufferPointer { KMeans.train(vectors: $0, dimension: d, nlist: lists, metric: index.metric, options: options) }
+        let g = try nextGeneration()
+        let name = GenerationFile.segmentName(g)
+        try Self.writeSegment(directory.appendingPathComponent(name), dimension: d, metric: index.metric, vectors: live.vectors, ids: live.ids, centroids: centroids)
+        try replaceAll(with: name, count: n, generation: g)
+        return g
+    }
+
+    private func replaceAll(with name: String, count: Int, generation g: Int) throws {
         var gen = index.manifest
         gen.generation = g
-        gen.segments = [.init(file: name, generation: g, count: live.ids.count)]
+        gen.nextID = nextFreeID()
+        gen.segments = [.init(file: name, generation: g, count: count)]
         gen.tombstones = []
         try commit(gen)
-        return g
+    }
+
+    /// One past the largest id this index ever held (the recorded counter, or the stored ids for
+    /// generation files written before the counter existed).
+    func nextFreeID() -> Int64 {
+        let stored = (index.segments.lazy.flatMap { seg in (0..<seg.count).lazy.map(seg.id(at:)) }.max() ?? -1) + 1
+        return max(index.manifest.nextID ?? 0, stored)
     }
 
     // MARK: Internals

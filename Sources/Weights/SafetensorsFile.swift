@@ -12,17 +12,19 @@ import Foundation
 ///
 /// The payload is never copied at open: only the header is read; `float32(_:)` converts one tensor
 /// on demand. The mapping is immutable after `init`, hence `@unchecked Sendable`.
-public final class SafetensorsFile: @unchecked Sendable {
+public final class SafetensorsFile: TensorSource, @unchecked Sendable {
     public enum DType: String, Sendable, CaseIterable {
         /// I64 is accepted because every Hugging Face ClapModel file stores its index buffers
         /// (`relative_position_index`, `position_ids`, `num_batches_tracked`) as int64; models
         /// recompute those, and `float32(_:)` converts them exactly up to 2^24.
         case f32 = "F32", f16 = "F16", bf16 = "BF16", i64 = "I64"
-        public var byteWidth: Int {
+        public var byteWidth: Int { tensorDType.byteWidth }
+        public var tensorDType: TensorDType {
             switch self {
-            case .f32: return 4
-            case .f16, .bf16: return 2
-            case .i64: return 8
+            case .f32: return .float32
+            case .f16: return .float16
+            case .bf16: return .bfloat16
+            case .i64: return .int64
             }
         }
     }
@@ -70,23 +72,14 @@ public final class SafetensorsFile: @unchecked Sendable {
 
     public func shape(_ key: String) -> [Int]? { tensors[key]?.shape }
 
-    /// The tensor widened to float32 in row-major order: F16 through `Float16(bitPattern:)` (exact,
-    /// subnormals/inf/nan kept), BF16 by placing its 16 bits in the high half of a float32 (what
-    /// ml_dtypes and torch do); NaN payloads are kept, matching numpy's float16 cast.
+    public func dtype(_ key: String) -> TensorDType? { tensors[key]?.dtype.tensorDType }
+
+    /// The tensor widened to float32 in row-major order (`ElementDecoding`: F16 exact, BF16 bits in the
+    /// high half, NaN payloads kept, matching numpy's float16 cast).
     public func float32(_ key: String) throws -> [Float] {
         guard let t = tensors[key] else { throw WeightsError.missingTensor(key: key, file: path) }
         let raw = UnsafeRawBufferPointer(rebasing: file.bytes[(dataStart + t.dataRange.lowerBound)..<(dataStart + t.dataRange.upperBound)])
-        let n = t.elementCount
-        switch t.dtype {
-        case .f32:
-            return (0..<n).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
-        case .f16:
-            return (0..<n).map { Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))) }
-        case .bf16:
-            return (0..<n).map { Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16) }
-        case .i64:
-            return (0..<n).map { Float(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self))) }
-        }
+        return ElementDecoding.contiguousFloat32(raw, t.dtype.tensorDType, count: t.elementCount)
     }
 
     // MARK: Header

@@ -8,10 +8,11 @@ public struct WeightBinder {
     /// when present and never required, matched on the last dotted component of the key.
     public static let recomputedBuffers: Set<String> = ["relative_position_index", "num_batches_tracked", "position_ids"]
 
-    public let file: SafetensorsFile
+    /// Any checkpoint format: `SafetensorsFile`, `PyTorchCheckpoint`, `ShardedSafetensors`.
+    public let file: any TensorSource
     public private(set) var consumed: Set<String> = []
 
-    public init(_ file: SafetensorsFile) { self.file = file }
+    public init(_ file: any TensorSource) { self.file = file }
 
     public static func isRecomputedBuffer(_ key: String) -> Bool {
         recomputedBuffers.contains(String(key.split(separator: ".").last ?? Substring(key)))

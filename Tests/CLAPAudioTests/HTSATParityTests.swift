@@ -17,6 +17,13 @@ struct HTSATParityTests {
         try check(encoder, c)
     }
 
+    @Test("laion_clap .pt files: each stage within ‖Δ‖/‖ref‖ ≤ 1e-5 (bn0 and the image included), final max|Δ| ≤ 1e-4",
+          arguments: HTSATFixture.cases(source: "laion"))
+    func laion(_ c: HTSATFixture.Case) throws {
+        let encoder = try CLAPAudioEncoder(contentsOf: HTSATFixture.url("laion-\(c.arch).pt"))
+        try check(encoder, c)
+    }
+
     /// Full-size HTSAT-tiny, when `CLAP_HTSAT_FULL_SIZE_DIR` names the output of
     /// `make_htsat_fixtures.py --full-size --out DIR` (about 250 MiB, not committed).
     @Test("full-size HTSAT-tiny (CLAP_HTSAT_FULL_SIZE_DIR): the same bounds",

@@ -56,6 +56,6 @@ enum RandomModel {
             }
             return (key, shape, values)
         }
-        try SafetensorsWriter.write(tensors, to: url)
+        try TestSafetensors.write(tensors, to: url)
     }
 }

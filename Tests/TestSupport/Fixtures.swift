@@ -42,9 +42,15 @@ public enum CLI {
     }
 
     public static func run(_ arguments: [String], stdin: Data? = nil) throws -> Result {
+        try run(executable: executable, arguments, stdin: stdin)
+    }
+
+    /// Runs any program (GNU tar, sqlite3, python3 in tests), capturing stdout and stderr.
+    public static func run(executable: URL, _ arguments: [String], in folder: URL? = nil, stdin: Data? = nil) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if let folder { process.currentDirectoryURL = folder }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -54,6 +54,59 @@ struct FuzzTests {
     }
 }
 
+@Suite("Reader fuzzing: damaged IVF segment bytes")
+struct IVFFuzzTests {
+    /// As for flat segments, with the IVF twin (same nprobe and filter) over the bytes on disk:
+    /// damage to the header, centroids or list offsets must be an error (checked at open); damage
+    /// to vectors or ids must give the twin's answer over those bytes.
+    @Test("3,000 seeded byte flips and truncations of an IVF segment: each a typed error or the IVF twin's answer", arguments: [Metric.ip, .l2])
+    func flipsAndTruncations(metric: Metric) throws {
+        let dir = try TemporaryFolder()
+        let url = dir.url.appendingPathComponent("idx")
+        var rng = SeededGenerator(state: metric == .ip ? 555 : 556)
+        let d = 6, n = 40
+        try VectorIndexWriter.build(directory: url, dimension: d, metric: metric, vectors: rng.clusteredUnitVectors(n, d, clusters: 5),
+                                    ids: (0..<n).map { Int64($0 * 3) }, kind: .ivf(nlist: 4, options: .init(seed: 2)))
+        let seg = url.appendingPathComponent("seg-1.vseg")
+        let pristine = [UInt8](try Data(contentsOf: seg))
+        let queries = rng.unitVectors(9, d)
+        let allowed: Set<Int64> = Set((0..<20).map { Int64($0 * 6) })
+        var errors = 0, answered = 0
+        for c in 0..<1500 {
+            var bytes = pristine
+            if c % 5 == 4 {
+                bytes.removeLast(Int.random(in: 1...pristine.count, using: &rng))
+            } else {
+                let at = c % 5 == 0 ? Int.random(in: 0..<128, using: &rng) : Int.random(in: 0..<pristine.count, using: &rng)
+                bytes[at] ^= UInt8.random(in: 1...255, using: &rng)
+            }
+            try Data(bytes).write(to: seg)
+            let index: VectorIndex
+            do {
+                index = try VectorIndex.open(directory: url)
+            } catch let e as VectorIndexError {
+                errors += 1
+                #expect([.corrupt, .unsupported].contains(e.exitCode))
+                continue
+            }
+            answered += 1
+            let doc = try #require(DocumentedSegment(bytes), "opened a segment the documented decoder rejects (case \(c))")
+            #expect(doc.nlist == 4)
+            let parts = [ReferenceSearch.IVFRows(rows: .init(vectors: doc.vectors, ids: doc.ids), listOffsets: doc.listOffsets)]
+            for (qs, nprobe, filter) in [(queries, 1, nil), (Array(queries[0..<(2 * d)]), 2, allowed), (queries, 3, allowed)] as [([Float], Int, Set<Int64>?)] {
+                for k in [3, 30] {
+                    let twin = ReferenceSearch.ivfSearch(parts, centroids: doc.centroids, dimension: d, metric: metric, queries: qs, k: k,
+                                                         nprobe: nprobe, allowedIDs: filter, liveCount: index.liveCount)
+                    let all = allTwinScores(parts.map(\.rows), dimension: d, metric: metric, queries: qs, allowed: filter)
+                    let problem = agreesUnderRule(index.search(queries: qs, k: k, allowedIDs: filter, nprobe: nprobe), twin, allScores: all)
+                    #expect(problem == nil, "case \(c) nprobe \(nprobe): \(problem ?? "")")
+                }
+            }
+        }
+        #expect(errors > 300 && answered > 300)
+    }
+}
+
 @Suite("Reader fuzzing: damaged generation, CURRENT and tombstone files")
 struct MetadataFuzzTests {
     @Test("1,500 seeded byte flips and truncations of gen-<n>.json, CURRENT and tomb-<n>.npy: each a typed error or the undamaged answer")

@@ -66,6 +66,8 @@ func allTwinScores(_ rows: [ReferenceSearch.Rows], dimension: Int, metric: Metri
 struct DocumentedSegment {
     var version: UInt32, dimension: Int, metric: UInt8, count: Int
     var vectors: [Float], ids: [Int64]
+    /// Version 2 IVF segments (kind byte 22 = 1): centroids `(nlist, d)` and CSR list offsets.
+    var nlist = 0, centroids: [Float] = [], listOffsets: [Int] = []
 
     static func u32(_ b: [UInt8], _ o: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(b[o + $1]) << (8 * UInt32($1)) } }
     static func u64(_ b: [UInt8], _ o: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(b[o + $1]) << (8 * UInt64($1)) } }
@@ -73,7 +75,7 @@ struct DocumentedSegment {
     init?(_ b: [UInt8]) {
         guard b.count >= 128, Array(b[0..<8]) == Array("AUDIXVEC".utf8) else { return nil }
         version = Self.u32(b, 8)
-        guard version == 1, Self.u32(b, 12) == 0x0A0B0C0D, b[21] == 0 else { return nil }
+        guard version == 1 || version == 2, Self.u32(b, 12) == 0x0A0B0C0D, b[21] == 0 else { return nil }
         dimension = Int(Self.u32(b, 16)); metric = b[20]
         let n = Self.u64(b, 24)
         guard n < 1 << 40 else { return nil }
@@ -87,5 +89,37 @@ struct DocumentedSegment {
         guard let vd = npyData(voff), let idd = npyData(ioff), vd + 4 * count * dimension <= b.count, idd + 8 * count <= b.count else { return nil }
         vectors = (0..<(count * dimension)).map { Float(bitPattern: Self.u32(b, vd + 4 * $0)) }
         ids = (0..<count).map { Int64(bitPattern: Self.u64(b, idd + 8 * $0)) }
+        if version == 2 && b[22] == 1 {
+            nlist = Int(Self.u32(b, 72))
+            guard let cd = npyData(Int(Self.u64(b, 80))), let ld = npyData(Int(Self.u64(b, 96))),
+                  cd + 4 * nlist * dimension <= b.count, ld + 8 * (nlist + 1) <= b.count else { return nil }
+            centroids = (0..<(nlist * dimension)).map { Float(bitPattern: Self.u32(b, cd + 4 * $0)) }
+            listOffsets = (0...nlist).map { Int(Self.u64(b, ld + 8 * $0)) }
+        }
+    }
+}
+
+extension SeededGenerator {
+    /// Clustered unit vectors (the anchors' generator in small: a few "super" directions, centres
+    /// around them, points around the centres), so IVF recall is neither trivial nor hopeless.
+    mutating func clusteredUnitVectors(_ count: Int, _ d: Int, clusters: Int, noise: Float = 0.45) -> [Float] {
+        let supers = unitVectors(4, d)
+        var centres: [[Float]] = []
+        for c in 0..<clusters {
+            let s = c % 4
+            var v = (0..<d).map { supers[s * d + $0] + 0.6 * Float.random(in: -1...1, using: &self) }
+            let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            v = v.map { $0 / n }
+            centres.append(v)
+        }
+        var out: [Float] = []
+        for _ in 0..<count {
+            let c = centres[Int.random(in: 0..<clusters, using: &self)]
+            var v = (0..<d).map { c[$0] + noise * Float.random(in: -1...1, using: &self) }
+            let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            v = v.map { $0 / n }
+            out += v
+        }
+        return out
     }
 }

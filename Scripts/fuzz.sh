@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of audio-index's readers (libFuzzer + AddressSanitizer), one target per reader.
+#
+#   Scripts/fuzz.sh [--seconds S | --runs N] [--jobs J] [TARGET...]
+#
+# TARGET is one of the executables in Fuzz/Package.swift (default: all). Each runs on a scratch copy of
+# its committed seed corpus Fuzz/corpus/<TARGET> (new inputs it finds stay in .build-fuzz/corpus/<TARGET>;
+# copy interesting ones into the committed corpus). A crash, a hang (> 10 s per input), or more than
+# 2 GiB of memory stops the run with exit status 1 and writes the input to .build-fuzz/artifacts/<TARGET>/:
+# reproduce with `.build-fuzz/release/<TARGET> <file>` and turn it into a regression test.
+# CI runs a short pass (`--seconds 20`); long runs and their figures go in RELIABILITY.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+limit=(-max_total_time=60)
+targets=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --seconds) limit=(-max_total_time="$2"); shift 2 ;;
+        --runs) limit=(-runs="$2"); shift 2 ;;
+        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) targets+=("$1"); shift ;;
+    esac
+done
+if [ ${#targets[@]} -eq 0 ]; then
+    targets=($(sed -n 's/.*executableTarget(name: "\([A-Za-z]*\)".*/\1/p' Fuzz/Package.swift))
+fi
+
+# lld, not the default gold: gold aborts on libFuzzer's objects ("internal error in format_file_lineno").
+echo "fuzz: building ${targets[*]} (release, -sanitize=fuzzer,address)" >&2
+swift build --package-path Fuzz --scratch-path .build-fuzz -c release --toolset Fuzz/toolset.json \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]|ld.gold: warning' >&2 || true
+status=0
+for target in "${targets[@]}"; do
+    binary=.build-fuzz/release/$target
+    [ -x "$binary" ] || { echo "fuzz: $binary was not built" >&2; exit 1; }
+    work=.build-fuzz/corpus/$target
+    artifacts=.build-fuzz/artifacts/$target/
+    mkdir -p "$work" "$artifacts"
+    [ -d "Fuzz/corpus/$target" ] && cp -n Fuzz/corpus/$target/* "$work"/ 2>/dev/null || true
+    echo "fuzz: $target ${limit[*]}" >&2
+    if ! "$binary" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+            -artifact_prefix="$artifacts" "$work" > ".build-fuzz/$target.log" 2>&1; then
+        echo "fuzz: $target FAILED; see .build-fuzz/$target.log and $artifacts" >&2
+        tail -n 30 ".build-fuzz/$target.log" >&2
+        status=1
+    else
+        grep -E "stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs" ".build-fuzz/$target.log" \
+            | sed "s/^/fuzz: $target: /" >&2 || true
+    fi
+done
+exit $status

@@ -1,0 +1,181 @@
+import ArgumentParser
+import Diagnostics
+import Foundation
+import LinearAlgebra
+import NumPyFormat
+import VectorIndex
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `audio-index bench vectors`: flat and IVF search, k-means training and open time on given
+/// base and query vectors, one JSON object per measurement on stdout. Scripts/bench/bench_vectors.py
+/// generates the data, runs faiss on it in the same invocation and prints both side by side.
+struct BenchVectors: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vectors",
+        abstract: "Benchmark flat and IVF vector search, k-means and open time on given .npy data (one thread).",
+        discussion: """
+            Builds a flat and an IVF index of --base in --work (a temporary folder by default), then \
+            measures, each the median of --runs timed runs after one warm-up (OpenBLAS on 1 thread): \
+            open; the memory-bandwidth baseline (best SIMD read-only sum over the mapped vectors); \
+            single flat queries; flat batches of 32 and of all queries; k-means training (--nlist \
+            lists, 10 iterations, at most 256 sampled vectors per list); IVF recall@10 against the \
+            flat results and queries/s per --nprobe, one query at a time and as one batch. With \
+            --cold, the first flat query after dropping the segment from the page cache \
+            (posix_fadvise DONTNEED) beside a sequential read() of the same file.
+
+            EXAMPLE
+              swift build -c release --product audio-index
+              .build/release/audio-index bench vectors --base base.npy --queries q.npy --nlist 1024
+              OMP_NUM_THREADS=1 python Scripts/bench/bench_vectors.py --n 100000   # with faiss, same run
+            """
+    )
+
+    @Option(help: ArgumentHelp("Base vectors, (N, d) '<f4'.", valueName: "base.npy"))
+    var base: String
+
+    @Option(help: ArgumentHelp("Query vectors, (Q, d) '<f4'.", valueName: "q.npy"))
+    var queries: String
+
+    @Option(help: "IVF lists.")
+    var nlist = 1024
+
+    @Option(help: "Comma-separated nprobe values.")
+    var nprobe = "1,4,8,16,32"
+
+    @Option(name: .short, help: "Results per query.")
+    var k = 10
+
+    @Option(help: "Timed runs per measurement; the median is reported.")
+    var runs = 5
+
+    @Option(help: "Single flat queries timed per run (the median per query is reported).")
+    var singles = 20
+
+    @Option(help: "k-means seed.")
+    var seed: UInt64 = 1
+
+    @Option(help: ArgumentHelp("Folder for the two indexes (kept). (default: a temporary folder, removed)", valueName: "dir"))
+    var work: String?
+
+    @Flag(help: "Also measure the first flat query with the segment dropped from the page cache.")
+    var cold = false
+
+    func validate() throws {
+        guard runs >= 1, k >= 1, nlist >= 1, singles >= 1 else { throw ValidationError("--runs, -k, --nlist and --singles must be at least 1") }
+        guard !probes.isEmpty, probes.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--nprobe must list positive integers") }
+    }
+
+    var probes: [Int] { nprobe.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func emit(_ what: String, _ fields: [(String, Double)]) {
+        var line = JSONLine()
+        line.add("what", what)
+        for (key, value) in fields { line.add(key, value) }
+        print(line.text)
+    }
+
+    func run() throws {
+        BLAS.setThreadCount(1)
+        let b = try VectorInput.vectors(base), q = try VectorInput.vectors(queries)
+        guard b.dimension == q.dimension else { throw VectorIndexError.badInput(path: queries, detail: "dimension \(q.dimension), base \(b.dimension)") }
+        let d = b.dimension, nq = q.rows
+        let folder = work.map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("bench-vectors-\(UUID().uuidString)")
+        defer { if work == nil { try? FileManager.default.removeItem(at: folder) } }
+        let flatURL = folder.appendingPathComponent("flat"), ivfURL = folder.appendingPathComponent("ivf")
+        try? FileManager.default.removeItem(at: flatURL)
+        try? FileManager.default.removeItem(at: ivfURL)
+        StandardError.writeLine("bench vectors: \(b.rows) × \(d) base, \(nq) queries, k \(k), 1 thread, median of \(runs); \(BLAS.configuration)")
+        let clock = ContinuousClock()
+        func seconds(_ body: () throws -> Void) rethrows -> Double {
+            let t = try clock.measure(body)
+            return Double(t.components.seconds) + Double(t.components.attoseconds) * 1e-18
+        }
+
+        // Flat.
+        let flatBuild = try seconds { try VectorIndexWriter.build(directory: flatURL, dimension: d, metric: .ip, vectors: b.values) }
+        emit("flat_build", [("seconds", flatBuild)])
+        if cold { try coldFirstQuery(flatURL, query: Array(q.values[0..<d])) }
+        emit("flat_open", [("ms", 1e3 * (try BenchTiming.medianSeconds(runs: runs) { _ = try VectorIndex.open(directory: flatURL) }))])
+        let flat = try VectorIndex.open(directory: flatURL)
+        var sink: Float = 0
+        let bandwidth = try BenchTiming.medianSeconds(runs: runs) { sink += flat.simdSumOfStoredVectors() }
+        let bytes = Double(flat.storedCount * d * 4)
+        emit("bandwidth_baseline", [("ms", bandwidth * 1e3), ("gb_per_s", bytes / bandwidth / 1e9)])
+        var perQuery: [Double] = []
+        _ = flat.search(queries: Array(q.values[0..<d]), k: k)
+        for _ in 0..<runs {
+            for i in 0..<min(singles, nq) {
+                let one = Array(q.values[(i * d)..<((i + 1) * d)])
+                perQuery.append(seconds { _ = flat.search(queries: one, k: k) })
+            }
+        }
+        let single = BenchTiming.median(perQuery)
+        emit("flat_single", [("ms", single * 1e3), ("ratio_to_bandwidth", single / bandwidth)])
+        let chunks = stride(from: 0, to: nq, by: 32).map { Array(q.values[($0 * d)..<(min($0 + 32, nq) * d)]) }
+        let t32 = try BenchTiming.medianSeconds(runs: runs) { for c in chunks { _ = flat.search(queries: c, k: k) } }
+        emit("flat_batch32", [("qps", Double(nq) / t32)])
+        let tAll = try BenchTiming.medianSeconds(runs: runs) { _ = flat.search(queries: q.values, k: k) }
+        emit("flat_batch_all", [("qps", Double(nq) / tAll), ("batch", Double(nq))])
+        let truth = flat.search(queries: q.values, k: k)
+
+        // k-means (timed alone), then the IVF index from those centroids.
+        let options = KMeans.Options(iterations: 10, maxPointsPerCentroid: 256, seed: seed)
+        var centroids: [Float] = []
+        let train = seconds { centroids = KMeans.train(b.values, dimension: d, nlist: nlist, metric: .ip, options: options) }
+        emit("kmeans_train", [("seconds", train), ("nlist", Double(nlist)), ("sample", Double(min(b.rows, 256 * nlist))), ("iterations", 10)])
+        let ivfBuild = try seconds { try VectorIndexWriter.build(directory: ivfURL, dimension: d, metric: .ip, vectors: b.values, kind: .ivfWithCentroids(centroids)) }
+        emit("ivf_assign_and_write", [("seconds", ivfBuild)])
+        emit("ivf_open", [("ms", 1e3 * (try BenchTiming.medianSeconds(runs: runs) { _ = try VectorIndex.open(directory: ivfURL) }))])
+        let ivf = try VectorIndex.open(directory: ivfURL)
+        emit("ivf_lists", [("imbalance", ivf.listImbalance), ("min", Double(ivf.listSizes.min() ?? 0)), ("max", Double(ivf.listSizes.max() ?? 0))])
+        _ = ivf.simdSumOfStoredVectors()  // warm
+        let singlesQ = (0..<nq).map { Array(q.values[($0 * d)..<(($0 + 1) * d)]) }
+        for p in probes {
+            let r = ivf.search(queries: q.values, k: k, nprobe: p)
+            var hits = 0
+            for i in 0..<nq { hits += Set(r.ids(ofQuery: i)).intersection(truth.ids(ofQuery: i)).count }
+            let loop = try BenchTiming.medianSeconds(runs: runs) { for one in singlesQ { _ = ivf.search(queries: one, k: k, nprobe: p) } }
+            let batch = try BenchTiming.medianSeconds(runs: runs) { _ = ivf.search(queries: q.values, k: k, nprobe: p) }
+            emit("ivf_search", [("nprobe", Double(p)), ("recall_at_10", Double(hits) / Double(nq * k)),
+                                ("single_qps", Double(nq) / loop), ("batch_qps", Double(nq) / batch)])
+        }
+        StandardError.writeLine("bench vectors: done (sum \(sink))")
+    }
+
+    /// Drops the segment from the page cache, opens the index and times its first query; then drops
+    /// it again and times a sequential read() of the whole file (16 MiB chunks), in this process.
+    func coldFirstQuery(_ url: URL, query: [Float]) throws {
+        let seg = try FileManager.default.contentsOfDirectory(atPath: url.path).filter { $0.hasPrefix("seg-") }.map { url.appendingPathComponent($0).path }
+        func drop() {
+            for path in seg {
+                let fd = open(path, O_RDONLY)
+                guard fd >= 0 else { continue }
+                fdatasync(fd)
+                posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED))
+                close(fd)
+            }
+        }
+        let clock = ContinuousClock()
+        func secs(_ t: Duration) -> Double { Double(t.components.seconds) + Double(t.components.attoseconds) * 1e-18 }
+        drop()
+        let first = secs(try clock.measure {
+            let index = try VectorIndex.open(directory: url)
+            _ = index.search(queries: query, k: k)
+        })
+        drop()
+        var buffer = [UInt8](repeating: 0, count: 16 << 20)
+        let read = secs(clock.measure {
+            for path in seg {
+                let fd = open(path, O_RDONLY)
+                guard fd >= 0 else { continue }
+                while buffer.withUnsafeMutableBytes({ Glibc.read(fd, $0.baseAddress, $0.count) }) > 0 {}
+                close(fd)
+            }
+        })
+        emit("flat_cold_first_query", [("ms", first * 1e3), ("sequential_read_ms", read * 1e3), ("ratio", first / read)])
+    }
+}
