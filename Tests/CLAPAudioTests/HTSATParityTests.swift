@@ -40,6 +40,7 @@ struct HTSATParityTests {
         var seen: [String: [Float]] = [:]
         let embedding = try encoder.embed(try HTSATFixture.input(c, in: golden)) { seen[$0] = $1 }
         let stages = HTSATFixture.recordedStages(c, in: golden)
+        var worst = 0.0
         #expect(stages.contains("stage3") && stages.contains("embedding"))
         for stage in stages {
             let expected = try HTSATFixture.tensor("\(c.name).\(stage)", in: golden)
@@ -47,8 +48,10 @@ struct HTSATParityTests {
             guard actual.count == expected.count else { Issue.record("\(c) \(stage): \(actual.count) values, reference \(expected.count)"); continue }
             let rel = Compare.relative(actual, expected)
             #expect(rel <= 1e-5, "\(c) \(stage): ‖Δ‖/‖ref‖ = \(rel)")
+            worst = max(worst, rel)
         }
         let final = try HTSATFixture.tensor("\(c.name).embedding", in: golden)
         #expect(Compare.maxAbs(embedding, final) <= 1e-4, "\(c): max|Δ| = \(Compare.maxAbs(embedding, final))")
+        print("parity \(c): worst stage ‖Δ‖/‖ref‖ = \(worst), final max|Δ| = \(Compare.maxAbs(embedding, final))")
     }
 }
