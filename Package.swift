@@ -49,7 +49,7 @@ let package = Package(
         .executableTarget(
             name: "AudioIndexCLI",
             dependencies: [
-                "Diagnostics", "FileIO", "NumPyFormat", "AudioIO", "LinearAlgebra", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer", "VectorIndex", "Weights", "CLAPText",
+                "Diagnostics", "FileIO", "NumPyFormat", "AudioIO", "LinearAlgebra", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer", "VectorIndex", "Weights", "CLAPText", "CLAPAudio",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Diagnostics", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "Diagnostics", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
-        .testTarget(name: "CLAPAudioTests", dependencies: ["CLAPAudio", "CLAPFrontEnd", "AudioIO", "Weights", "NN", "LinearAlgebra", "Diagnostics", "TestSupport"]),
+        .testTarget(name: "CLAPAudioTests", dependencies: ["CLAPAudio", "CLAPFrontEnd", "AudioIO", "DSP", "Weights", "NN", "LinearAlgebra", "Diagnostics", "TestSupport"]),
         .testTarget(name: "CLAPTextTests", dependencies: ["CLAPText", "NN", "Weights", "Tokenizer", "Diagnostics", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["NumPyFormat", "AudioIO", "CLAPFrontEnd", "VectorIndex", "Weights", "TestSupport"]),
     ]

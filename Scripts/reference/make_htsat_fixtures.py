@@ -131,10 +131,13 @@ def perturb(model: torch.nn.Module, seed: int, bn0_names: tuple[str, ...]) -> No
                 m.bias.copy_(0.05 * randn(m.bias.shape))
         if hasattr(m, "relative_position_bias_table") and isinstance(m.relative_position_bias_table, torch.Tensor):
             m.relative_position_bias_table.copy_(0.5 * randn(m.relative_position_bias_table.shape))
-    for p in model.parameters():
-        f16_round_(p)
+    # The frozen STFT/mel modules are the front end's, not learned weights: left exact.
+    fixed = ("spectrogram_extractor.", "logmel_extractor.")
+    for n, p in model.named_parameters():
+        if not any(f in n for f in fixed):
+            f16_round_(p)
     for n, b in model.named_buffers():
-        if b.is_floating_point() and "attn_mask" not in n:
+        if b.is_floating_point() and "attn_mask" not in n and not any(f in n for f in fixed):
             f16_round_(b)
 
 
@@ -292,7 +295,8 @@ def save_pt(clap, arch: str, path: Path) -> None:
         if arch != "tiny" and (k.endswith(".attn_mask") or k.endswith(".relative_position_index")):
             continue  # buffers the loader must recompute (only laion-tiny.pt keeps them, as released files do)
         v = v.detach().clone()
-        sd["module." + k] = v.to(dtype) if v.is_floating_point() else v
+        exact = k.startswith("audio_branch.logmel_extractor.")  # melW stays float32, as the front end uses it
+        sd["module." + k] = v.to(dtype) if v.is_floating_point() and not exact else v
     ckpt = {
         "epoch": 7,
         "name": f"htsat-{arch}-fixture-{'fusion' if a['fusion'] else 'unfused'}",
@@ -318,7 +322,20 @@ def drop_buffers(path: Path, names: tuple[str, ...]) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--full-size", action="store_true",
+                    help="full-size HTSAT-tiny (96, 2-2-6-2, heads 4-8-16-32, projection 512), one stage case and the "
+                         "e2e clips, into --out (required; ~250 MiB, not for committing); the Swift test reads it "
+                         "from CLAP_HTSAT_FULL_SIZE_DIR")
     args = ap.parse_args()
+    if args.full_size:
+        global JOINT, ARCHS, STAGE_CASES, E2E, E2E_HF
+        if args.out == DEFAULT_OUT:
+            raise SystemExit("--full-size needs --out DIR (outside Tests/Fixtures)")
+        JOINT = 512
+        ARCHS = {"tiny": dict(embed_dim=96, depths=[2, 2, 6, 2], num_heads=[4, 8, 16, 32], fusion=False, seed=11)}
+        STAGE_CASES = [("tiny", "chirp_noise_7s")]
+        E2E = [e for e in E2E if e[0] == "tiny"]
+        E2E_HF = [e for e in E2E_HF if e[0] == "tiny"]
     out: Path = args.out.resolve()
     torch.set_num_threads(TORCH_THREADS)
     fe._install_environment_shims()
@@ -416,7 +433,7 @@ def main() -> int:
         "command": REGENERATE_COMMAND, "command_cwd": "repository root", "versions": versions,
         "torch_num_threads": TORCH_THREADS, "environment_shims": fe.ENV_SHIMS,
         "architectures": {k: {kk: vv for kk, vv in v.items()} | {
-            "final_dim": v["embed_dim"] * 8, "projection_dim": JOINT, "spec_size": 256, "window_size": 8,
+            "final_dim": v["embed_dim"] * 2 ** (len(v["depths"]) - 1), "projection_dim": JOINT, "spec_size": 256, "window_size": 8,
             "patch_size": 4, "mel_bins": 64} for k, v in ARCHS.items()},
         "laion_model_cfg": {k: v for k, v in laion_cfgs.items()},
         "stage_cases": cases_meta,

@@ -34,50 +34,38 @@ public struct CLAPAudioEncoder: Sendable {
     public let htsat: HTSAT
     public let projection: AudioProjection
 
-    /// Loads a Hugging Face `ClapModel` folder (`config.json` + `model.safetensors`) or a single
-    /// `.safetensors` file in either naming (architecture from tensor shapes). Strict: every tensor
-    /// of the audio tower must be present with its exact shape, and every tensor in the file must be
-    /// bound, recomputed or outside the audio encoder by `CheckpointNaming.isOutsideAudioEncoder`.
+    /// laion_clap's `audio_branch.logmel_extractor.melW` [513 × 64] (row-major) when the checkpoint
+    /// holds it: the `laion` front end's filter bank (`CLAPFrontEnd(profile: .laion, filterBank:)`).
+    public let laionMelFilterBank: [Float]?
+
+    /// Loads any CLAP checkpoint `Weights.ModelCheckpoint` opens: a Hugging Face folder
+    /// (`config.json` + `model.safetensors`, sharded safetensors or `pytorch_model.bin`), a laion_clap
+    /// `.pt` (`630k-audioset-best.pt`, …) or a single `.safetensors` in either naming. The architecture
+    /// comes from `config.json` when the folder has one, else from the tensor shapes. Strict: every
+    /// tensor of the audio tower must be present with its exact shape, and every tensor in the file must
+    /// be bound, recomputed, or outside the audio encoder by `CheckpointNaming.isOutsideAudioEncoder`.
     public init(contentsOf url: URL) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw WeightsError.cannotOpen(file: url.path, errno: ENOENT)
+        let checkpoint = try ModelCheckpoint.open(url.path)
+        let naming: CheckpointNaming = checkpoint.layout == .huggingFace ? .huggingFace : .laion
+        var configuration: HTSATConfiguration?
+        if naming == .huggingFace, let json = checkpoint.configJSON {
+            configuration = try HTSATConfiguration.huggingFace(configData: json, path: url.appendingPathComponent("config.json").path)
         }
-        if isDirectory.boolValue {
-            let config = url.appendingPathComponent("config.json")
-            let weights = url.appendingPathComponent("model.safetensors")
-            guard FileManager.default.fileExists(atPath: config.path) else {
-                throw CLAPAudioError.notAModel(path: url.path, detail: "the folder has no config.json")
-            }
-            guard FileManager.default.fileExists(atPath: weights.path) else {
-                let hasBin = FileManager.default.fileExists(atPath: url.appendingPathComponent("pytorch_model.bin").path)
-                throw CLAPAudioError.notAModel(path: url.path, detail: hasBin
-                    ? "only pytorch_model.bin is present; this build reads model.safetensors"
-                    : "the folder has no model.safetensors")
-            }
-            let c = try HTSATConfiguration.huggingFace(configJSON: config)
-            try self.init(file: try SafetensorsFile(contentsOf: weights), naming: .huggingFace, configuration: c)
-        } else {
-            guard url.pathExtension == "safetensors" else {
-                throw CLAPAudioError.notAModel(path: url.path, detail: "a single checkpoint file must be .safetensors in this build")
-            }
-            let file = try SafetensorsFile(contentsOf: url)
-            let stripped = file.keys.map { $0.hasPrefix("module.") ? String($0.dropFirst(7)) : $0 }
-            let naming: CheckpointNaming = stripped.contains { $0.hasPrefix("audio_model.") } ? .huggingFace : .laion
-            try self.init(file: file, naming: naming, configuration: nil)
-        }
+        try self.init(source: checkpoint.tensors, naming: naming, configuration: configuration)
     }
 
-    /// Binds `file` (names per `naming`); `configuration` nil reads the architecture off the tensor shapes.
-    public init(file: SafetensorsFile, naming: CheckpointNaming, configuration: HTSATConfiguration?) throws {
-        var w = AudioWeightBinder(file, naming: naming)
+    /// Binds `source` (names per `naming`); `configuration` nil reads the architecture off the tensor shapes.
+    public init(source: any TensorSource, naming: CheckpointNaming, configuration: HTSATConfiguration?) throws {
+        var w = AudioWeightBinder(source, naming: naming)
         let c = try configuration ?? Self.inferConfiguration(w)
-        try c.validate(file: file.path)
+        try c.validate(file: source.path)
         self.configuration = c
-        self.path = file.path
+        self.path = source.path
         self.naming = naming
         htsat = try HTSAT(&w, c)
         projection = try AudioProjection(&w, c)
+        let melW = "audio_branch.logmel_extractor.melW"
+        laionMelFilterBank = naming == .laion && w.shape(melW) == [513, c.melBins] ? try source.float32(w.prefix + melW) : nil
         try w.finish()
     }
 

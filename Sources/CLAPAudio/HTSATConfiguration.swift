@@ -77,12 +77,16 @@ public struct HTSATConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// Reads `audio_config` (and `projection_dim`) of a `ClapModel` `config.json`; absent fields take
     /// `ClapAudioConfig`'s defaults (transformers/models/clap/configuration_clap.py).
     public static func huggingFace(configJSON url: URL) throws -> HTSATConfiguration {
-        let path = url.path
-        func bad(_ d: String) -> CLAPAudioError { .badConfiguration(file: path, detail: d) }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw CLAPAudioError.notAModel(path: path, detail: "cannot read config.json (\(error.localizedDescription))")
+            throw CLAPAudioError.notAModel(path: url.path, detail: "cannot read config.json (\(error.localizedDescription))")
         }
+        return try huggingFace(configData: data, path: url.path)
+    }
+
+    /// The same from the bytes of `config.json`; `path` names it in errors.
+    public static func huggingFace(configData data: Data, path: String) throws -> HTSATConfiguration {
+        func bad(_ d: String) -> CLAPAudioError { .badConfiguration(file: path, detail: d) }
         guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw bad("config.json is not a JSON object")
         }

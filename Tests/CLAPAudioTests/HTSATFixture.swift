@@ -12,7 +12,7 @@ enum HTSATFixture {
         do { return try SafetensorsFile(contentsOf: url("golden.safetensors")) } catch { fatalError("golden.safetensors: \(error)") }
     }()
 
-    static func tensor(_ key: String) throws -> [Float] { try golden.float32(key) }
+    static func tensor(_ key: String, in file: SafetensorsFile = golden) throws -> [Float] { try file.float32(key) }
 
     /// A stage-parity case: `<source>-<arch>.<clip>` with its features key.
     struct Case: Sendable, CustomStringConvertible {
@@ -31,14 +31,14 @@ enum HTSATFixture {
 
     static func cases(source: String) -> [Case] { stageCases.map { Case(source: source, arch: $0.arch, clip: $0.clip) } }
 
-    static func input(_ c: Case) throws -> EncoderInput {
-        let longer = try tensor("\(c.name).longer")[0] == 1
-        return EncoderInput(features: try tensor(c.featuresKey), frames: 1001, longer: longer)
+    static func input(_ c: Case, in file: SafetensorsFile = golden) throws -> EncoderInput {
+        let longer = try tensor("\(c.name).longer", in: file)[0] == 1
+        return EncoderInput(features: try tensor(c.featuresKey, in: file), frames: 1001, longer: longer)
     }
 
     /// The stages the generator recorded for this case.
-    static func recordedStages(_ c: Case) -> [String] {
-        golden.keys.filter { $0.hasPrefix(c.name + ".") }.map { String($0.dropFirst(c.name.count + 1)) }
+    static func recordedStages(_ c: Case, in file: SafetensorsFile = golden) -> [String] {
+        file.keys.filter { $0.hasPrefix(c.name + ".") }.map { String($0.dropFirst(c.name.count + 1)) }
             .filter { $0 != "longer" }.sorted()
     }
 }

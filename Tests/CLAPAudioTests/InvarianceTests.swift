@@ -1,13 +1,20 @@
 import CLAPAudio
+import Foundation
 import LinearAlgebra
 import Testing
 import TestSupport
 
 @Suite("an embedding's bits do not depend on the batch or the thread count", .serialized)
 struct InvarianceTests {
+    /// A model wide enough (embed 48) that OpenBLAS splits stage 0's products across 2 threads.
     @Test("the same clips at batch 1, 3 and 8, with 1 and 2 BLAS threads, compare ==")
     func invariance() throws {
-        let encoder = try CLAPAudioEncoder(contentsOf: HTSATFixture.url("hf-tiny"))
+        let folder = try Fixtures.temporaryFolder("clapaudio")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("wide.safetensors")
+        try RandomModel.write(HTSATConfiguration(embedDim: 48, depths: [2, 2, 2, 2], numHeads: [2, 4, 8, 16], projectionDim: 32, enableFusion: false),
+                              seed: 21, to: url)
+        let encoder = try CLAPAudioEncoder(contentsOf: url)
         let a = try HTSATFixture.tensor("chirp_noise_7s.rand_trunc.features")
         let b = try HTSATFixture.tensor("long25s.rand_trunc.features")
         // eight distinct clips: the two fixtures and blends of them

@@ -6,7 +6,7 @@ import TestSupport
 import Weights
 
 /// Writes F32 `.safetensors` files for the loading tests (header sorted by key, 8-byte aligned).
-enum SafetensorsWriter {
+enum TestSafetensors {
     static func write(_ tensors: [(key: String, shape: [Int], values: [Float])], to url: URL) throws {
         var header: [String: Any] = [:]
         var data = Data()
@@ -40,9 +40,9 @@ struct LoadingTests {
         let dir = folder.appendingPathComponent("model")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: hfTiny.appendingPathComponent("config.json"), to: dir.appendingPathComponent("config.json"))
-        var t = try SafetensorsWriter.tensors(of: try SafetensorsFile(contentsOf: hfTiny.appendingPathComponent("model.safetensors")))
+        var t = try TestSafetensors.tensors(of: try SafetensorsFile(contentsOf: hfTiny.appendingPathComponent("model.safetensors")))
         edit(&t)
-        try SafetensorsWriter.write(t, to: dir.appendingPathComponent("model.safetensors"))
+        try TestSafetensors.write(t, to: dir.appendingPathComponent("model.safetensors"))
         return dir
     }
 
@@ -119,8 +119,8 @@ struct LoadingTests {
         #expect(try CLAPAudioEncoder(contentsOf: dir).embed(input) == CLAPAudioEncoder(contentsOf: Self.hfTiny).embed(input))
     }
 
-    /// The hf-tiny tensors renamed to laion_clap's names (qkv concatenated), `module.`-prefixed, with
-    /// the laion-only tensors a released checkpoint also holds.
+    /// The hf-tiny tensors renamed to laion_clap's names (qkv concatenated), with the laion-only
+    /// tensors a released checkpoint also holds.
     static func laionNamed(_ folder: URL) throws -> URL {
         let file = try SafetensorsFile(contentsOf: hfTiny.appendingPathComponent("model.safetensors"))
         var canonical: [String] = []
@@ -136,25 +136,25 @@ struct LoadingTests {
         var tensors: [(key: String, shape: [Int], values: [Float])] = []
         for k in canonical {
             let shape = probe.shape(k)!
-            tensors.append(("module." + k, shape, try probe.take(k, shape)))
+            tensors.append((k, shape, try probe.take(k, shape)))
         }
         tensors += [
-            ("module.audio_branch.logmel_extractor.melW", [513, 64], [Float](repeating: 0.5, count: 513 * 64)),
-            ("module.audio_branch.tscam_conv.weight", [8, 48, 2, 3], [Float](repeating: 0, count: 8 * 48 * 6)),
-            ("module.audio_branch.head.weight", [8, 8], [Float](repeating: 0, count: 64)),
-            ("module.audio_branch.layers.0.blocks.1.attn_mask", [64, 64, 64], [Float](repeating: 0, count: 64 * 64 * 64)),
-            ("module.audio_branch.bn0.num_batches_tracked", [], [3]),
-            ("module.text_branch.embeddings.word_embeddings.weight", [4, 2], [Float](repeating: 0, count: 8)),
-            ("module.text_projection.0.weight", [16, 768], [Float](repeating: 0, count: 16 * 768)),
-            ("module.audio_transform.sequential.0.weight", [16, 16], [Float](repeating: 0, count: 256)),
-            ("module.logit_scale_a", [], [2.6]),
+            ("audio_branch.logmel_extractor.melW", [513, 64], [Float](repeating: 0.5, count: 513 * 64)),
+            ("audio_branch.tscam_conv.weight", [8, 48, 2, 3], [Float](repeating: 0, count: 8 * 48 * 6)),
+            ("audio_branch.head.weight", [8, 8], [Float](repeating: 0, count: 64)),
+            ("audio_branch.layers.0.blocks.1.attn_mask", [64, 64, 64], [Float](repeating: 0, count: 64 * 64 * 64)),
+            ("audio_branch.bn0.num_batches_tracked", [], [3]),
+            ("text_branch.embeddings.word_embeddings.weight", [4, 2], [Float](repeating: 0, count: 8)),
+            ("text_projection.0.weight", [16, 768], [Float](repeating: 0, count: 16 * 768)),
+            ("audio_transform.sequential.0.weight", [16, 16], [Float](repeating: 0, count: 256)),
+            ("logit_scale_a", [], [2.6]),
         ]
         let url = folder.appendingPathComponent("laion-tiny.safetensors")
-        try SafetensorsWriter.write(tensors, to: url)
+        try TestSafetensors.write(tensors, to: url)
         return url
     }
 
-    @Test("laion_clap names (module. prefix, qkv fused, training-only keys) bind the same model as HF names")
+    @Test("laion_clap names (qkv fused, training-only keys, melW) bind the same model as HF names")
     func laionNaming() throws {
         let folder = try Fixtures.temporaryFolder("clapaudio")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -162,6 +162,7 @@ struct LoadingTests {
         let laion = try CLAPAudioEncoder(contentsOf: url)
         let hf = try CLAPAudioEncoder(contentsOf: Self.hfTiny)
         #expect(laion.naming == .laion && laion.configuration == hf.configuration)
+        #expect(laion.laionMelFilterBank == [Float](repeating: 0.5, count: 513 * 64) && hf.laionMelFilterBank == nil)
         let input = try Self.features()
         #expect(try laion.embed(input) == hf.embed(input))
     }
@@ -179,11 +180,20 @@ struct LoadingTests {
         #expect(!CheckpointNaming.laion.isOutsideAudioEncoder("audio_branch.norm.weight"))
     }
 
+    @Test("released-style .pt files: module. prefix, NumPy scalar, optimizer, attn_mask and index buffers (or none)",
+          arguments: ["tiny", "base", "fused"])
+    func pytorch(_ arch: String) throws {
+        let e = try CLAPAudioEncoder(contentsOf: HTSATFixture.url("laion-\(arch).pt"))
+        #expect(e.naming == .laion && e.configuration.enableFusion == (arch == "fused"))
+        #expect(e.configuration.embedDim == (arch == "tiny" ? 6 : 8) && e.configuration.projectionDim == 16)
+        #expect(e.laionMelFilterBank?.count == 513 * 64)
+    }
+
     @Test("bad paths, configs and feature shapes are typed errors")
     func badInputs() throws {
         let folder = try Fixtures.temporaryFolder("clapaudio")
         defer { try? FileManager.default.removeItem(at: folder) }
-        #expect(throws: CLAPAudioError.self) { try CLAPAudioEncoder(contentsOf: folder) }  // no config.json
+        #expect(throws: WeightsError.noWeightsInFolder(folder: folder.path)) { try CLAPAudioEncoder(contentsOf: folder) }  // no weights
         let config = folder.appendingPathComponent("config.json")
         try Data(#"{"audio_config": {"enable_fusion": true, "fusion_type": "daf_2d", "patch_embeds_hidden_size": 8, "hidden_size": 64}}"#.utf8).write(to: config)
         #expect(throws: CLAPAudioError.unsupportedArchitecture(file: config.path, detail: "fusion_type daf_2d (only aff_2d)")) {
