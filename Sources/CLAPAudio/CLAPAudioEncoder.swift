@@ -69,7 +69,7 @@ public struct CLAPAudioEncoder: Sendable {
     }
 
     /// Binds `file` (names per `naming`); `configuration` nil reads the architecture off the tensor shapes.
-    public init(file: SafetensorsFile, naming: CheckpointNaming, configuration: HTSATConfiguration?) throws {
+    public init(file: any TensorSource, naming: CheckpointNaming, configuration: HTSATConfiguration?) throws {
         var w = AudioWeightBinder(file, naming: naming)
         let c = try configuration ?? Self.inferConfiguration(w)
         try c.validate(file: file.path)

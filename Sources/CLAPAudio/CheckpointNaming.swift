@@ -76,7 +76,7 @@ struct AudioWeightBinder {
     /// checkpoints; factory.py:53-70 strips it the same way).
     let prefix: String
 
-    init(_ file: SafetensorsFile, naming: CheckpointNaming) {
+    init(_ file: any TensorSource, naming: CheckpointNaming) {
         binder = WeightBinder(file)
         self.naming = naming
         let keys = file.keys
