@@ -160,7 +160,9 @@ public final class IndexBuilder {
         let started = ProcessInfo.processInfo.systemUptime
         BLAS.setThreadCount(1)  // workers run whole clips; see --threads
         let units = try enumerateUnits()
-        let total = units.reduce(0) { $0 + ($1.entries?.count ?? 0) }
+        // Unknown when a shard has no sizes.json count (streamed tars).
+        let counts = units.map { $0.entries?.count ?? $0.shard?.expectedCount }
+        let total: Int? = counts.contains(where: { $0 == nil }) ? nil : counts.reduce(0) { $0 + $1! }
         let progress = ProgressReporter(label: options.mode.rawValue, total: total)
         let failures = try catalog.failures()
         let failedIDs = Set(failures.compactMap(\.clipID))
@@ -169,7 +171,7 @@ public final class IndexBuilder {
                let done = try catalog.completedFile(path: key), let id = try? fileIdentity(key),
                done.size == id.size, done.mtimeNanoseconds == id.mtimeNanoseconds {
                 summary.skipped += unit.entries?.count ?? done.clips
-                progress.advance(by: unit.entries?.count ?? 0)
+                progress.advance(by: unit.entries?.count ?? done.clips)
                 continue
             }
             var entries = unit.entries ?? []

@@ -163,3 +163,89 @@ struct IndexBuildTests {
         #expect(inputs.status == 3 && inputs.stderr.contains("use add"), "\(inputs.stderr)")
     }
 }
+
+@Suite("build: other inputs, IVF, retries, threads", .serialized)
+struct IndexBuildOptionsTests {
+    @Test("--retry-failed embeds a clip whose file was fixed, and clears its failure")
+    func retryFailed() throws {
+        let corpus = try Corpus()
+        defer { corpus.remove() }
+        let idx = corpus.index("idx")
+        _ = try corpus.build(idx)
+        // the broken file now holds other audio (the bell): without --retry-failed the rerun skips it
+        let broken = corpus.folder.appendingPathComponent("broken.wav")
+        try FileManager.default.removeItem(at: broken)
+        try FileManager.default.copyItem(at: Fixtures.url("audio/librosa-mono-22050-pcm16-odd.wav"), to: broken)
+        #expect(try corpus.build(idx).status == 0)
+        #expect(try IndexQuery(index: IndexDirectory(idx)).catalog.clip(id: "broken") == nil)
+        let retried = try corpus.build(idx, ["--retry-failed"])
+        #expect(retried.status == 0 && retried.stdout.contains("1 duplicates, 0 failed"), "\(retried.stdout)\(retried.stderr)")
+        let q = try IndexQuery(index: IndexDirectory(idx))
+        #expect(try q.catalog.failures().isEmpty && q.catalog.clipCount() == 5)
+        #expect(try q.catalog.rows(ofClip: "broken").map(\.row) == q.catalog.rows(ofClip: "bell").map(\.row))
+        #expect(try q.verify().isEmpty)
+    }
+
+    @Test("--threads 2 builds the same index as --threads 1")
+    func threads() throws {
+        let corpus = try Corpus()
+        defer { corpus.remove() }
+        _ = try corpus.build(corpus.index("one"))
+        _ = try corpus.build(corpus.index("two"), ["--threads", "2"])
+        #expect(try IndexSnapshot(corpus.index("two")) == IndexSnapshot(corpus.index("one")))
+    }
+
+    @Test("--kind ivf trains and assigns after embedding; queries still find the clip itself; a rerun is a no-op")
+    func ivf() throws {
+        let corpus = try Corpus()
+        defer { corpus.remove() }
+        let idx = corpus.index("idx")
+        let r = try corpus.build(idx, ["--kind", "ivf", "--nlist", "2"])
+        #expect(r.status == 1, "\(r.stderr)")
+        let q = try IndexQuery(index: IndexDirectory(idx))
+        #expect(q.vectors.kind == .ivf && q.vectors.nlist == 2 && q.vectors.liveCount == 3)
+        #expect(try q.verify().isEmpty)
+        let hits = try q.search(queries: q.vector(ofClip: "rain"), k: 1, nprobe: 2, allowed: nil)
+        #expect(hits[0].first?.ids == ["rain"] && (hits[0].first?.score ?? 0) >= 0.9999)
+        let generation = try q.catalog.generation()
+        #expect(try corpus.build(idx, ["--kind", "ivf", "--nlist", "2"]).status == 0)
+        #expect(try IndexQuery(index: IndexDirectory(idx)).catalog.generation() == generation)
+        let info = try CLI.run(["info", "--index", idx])
+        #expect(info.stdout.contains("kind: ivf") && info.stdout.contains("nlist: 2") && info.stdout.contains("list_imbalance"))
+    }
+
+    @Test("webdataset shards: clips read in place through locators (shard, member, payload offset, size); add then a folder with the same audio shares rows")
+    func shardsAndAdd() throws {
+        let corpus = try Corpus()
+        defer { corpus.remove() }
+        let staging = corpus.folder.appendingPathComponent("staging")
+        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+        for (key, clip, caption) in [("a/dog", "dog.wav", "a dog"), ("a/rain", "rain.wav", "rain")] {
+            try FileManager.default.createDirectory(at: staging.appendingPathComponent("a"), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: corpus.folder.appendingPathComponent(clip), to: staging.appendingPathComponent(key + ".wav"))
+            try Data(#"{"text": ["\#(caption)"], "tag": ["t"]}"#.utf8).write(to: staging.appendingPathComponent(key + ".json"))
+        }
+        let shards = corpus.folder.appendingPathComponent("shards")
+        try FileManager.default.createDirectory(at: shards, withIntermediateDirectories: true)
+        let tar = try CLI.run(executable: URL(fileURLWithPath: "/usr/bin/tar"),
+                              ["--format=ustar", "-cf", shards.appendingPathComponent("0.tar").path, "a/dog.wav", "a/dog.json", "a/rain.wav", "a/rain.json"], in: staging)
+        #expect(tar.status == 0, "\(tar.stderr)")
+        let idx = corpus.index("idx")
+        let r = try CLI.run(["build", "--model", Corpus.model, "--shards", shards.path + "/*.tar", "--index", idx])
+        #expect(r.status == 0, "\(r.stderr)")
+        let q = try IndexQuery(index: IndexDirectory(idx))
+        let dog = try #require(try q.catalog.clip(id: "a/dog"))
+        guard case .archiveMember(let archive, let member, let offset, let size) = dog.locator else { Issue.record("not a tar locator"); return }
+        #expect(archive.hasSuffix("0.tar") && member == "a/dog.wav" && offset > 0)
+        #expect(size == Int64(try Data(contentsOf: corpus.folder.appendingPathComponent("dog.wav")).count))
+        #expect(dog.captions == ["a dog"] && dog.tags == ["t"])
+
+        // add the folder: dog.wav and dog-copy.wav share the shard clip's row; rain too
+        let add = try CLI.run(["add", "--model", Corpus.model, "--dir", corpus.folder.path, "--index", idx])
+        #expect(add.status == 1, "\(add.stderr)")  // broken.wav
+        let after = try IndexQuery(index: IndexDirectory(idx))
+        #expect(try after.catalog.rows(ofClip: "dog.wav").map(\.row) == after.catalog.rows(ofClip: "a/dog").map(\.row))
+        #expect(try after.catalog.rows(ofClip: "staging/a/rain.wav").map(\.row) == after.catalog.rows(ofClip: "a/rain").map(\.row))
+        #expect(try after.verify().isEmpty)
+    }
+}
