@@ -36,7 +36,7 @@ struct IndexWriteOptions: ParsableArguments {
     @Flag(help: "Retry the clips recorded in the failures table.")
     var retryFailed = false
 
-    @Option(help: "Total CPU budget: this many workers each decode and embed whole clips, BLAS on one thread each. (default: 1)")
+    @Option(help: "Total CPU budget: this many workers each decode and embed whole clips, BLAS on one thread each.")
     var threads: Int = 1
 
     @Option(help: .hidden) var commitClips: Int = 256

@@ -1,0 +1,66 @@
+import Foundation
+import NumPyFormat
+@testable import Pipeline
+import Testing
+import TestSupport
+
+@Suite("remove, compact, retrain, export; --help", .serialized)
+struct IndexMaintenanceTests {
+    @Test("remove keeps a vector while a duplicate owns it; compact and retrain keep every clip's vector; export lists one line per row")
+    func maintenance() throws {
+        let corpus = try Corpus()
+        defer { corpus.remove() }
+        let idx = corpus.index("idx")
+        _ = try corpus.build(idx)
+        let before = try IndexSnapshot(idx)
+
+        let unknown = try CLI.run(["remove", "--index", idx, "--id", "dog", "--id", "no-such-clip"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("no-such-clip"), "\(unknown.stderr)")
+        #expect(try IndexSnapshot(idx) == before)
+
+        let r1 = try CLI.run(["remove", "--index", idx, "--id", "dog"])
+        #expect(r1.status == 0 && r1.stdout.contains("0 vectors freed"), "\(r1.stdout)\(r1.stderr)")
+        var q = try IndexQuery(index: IndexDirectory(idx))
+        #expect(try q.vectors.liveCount == 3 && q.catalog.clipCount() == 3)
+        let r2 = try CLI.run(["remove", "--index", idx, "--id", "dog-again"])
+        #expect(r2.status == 0 && r2.stdout.contains("1 vector freed"), "\(r2.stdout)\(r2.stderr)")
+        q = try IndexQuery(index: IndexDirectory(idx))
+        #expect(try q.vectors.liveCount == 2 && q.verify().isEmpty)
+
+        let kept = try IndexSnapshot(idx)
+        #expect(kept.vectors["rain"] == before.vectors["rain"] && kept.vectors["bell"] == before.vectors["bell"])
+        #expect(try CLI.run(["compact", "--index", idx]).status == 0)
+        #expect(try IndexSnapshot(idx) == kept)
+        #expect(try CLI.run(["retrain", "--index", idx, "--nlist", "2"]).status == 0)
+        q = try IndexQuery(index: IndexDirectory(idx))
+        #expect(try q.vectors.kind == .ivf && q.verify().isEmpty)
+        #expect(try IndexSnapshot(idx) == kept)
+
+        let out = corpus.folder.appendingPathComponent("export")
+        #expect(try CLI.run(["export", "--index", idx, "--out", out.path]).status == 0)
+        let vectors = try NPY.read(contentsOf: out.appendingPathComponent("vectors.npy"))
+        #expect(vectors.shape == [2, 16])
+        let lines = try String(contentsOf: out.appendingPathComponent("clips.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2)
+        let values = try #require(vectors.float32Values())
+        for (i, line) in lines.enumerated() {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let id = try #require((object["ids"] as? [String])?.first)
+            #expect(values[(i * 16)..<((i + 1) * 16)].map(\.bitPattern) == kept.vectors[id], "line \(i) is the row of \(id)")
+        }
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("index.faiss").path))
+    }
+
+    @Test("--help of every index command teaches: abstract, examples, defaults")
+    func help() throws {
+        for command in ["build", "add", "query", "info", "verify", "remove", "compact", "retrain", "export"] {
+            let r = try CLI.run([command, "--help"])
+            #expect(r.status == 0 && r.stdout.contains("EXAMPLES") && r.stdout.contains("audio-index \(command)"), "\(command)")
+        }
+        // help text is wrapped at 80 columns: compare with whitespace runs collapsed
+        let build = try CLI.run(["build", "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(build.contains("default: center") && build.contains("default: flat") && build.contains("each. (default: 1)"))
+        let query = try CLI.run(["query", "--help"]).stdout
+        #expect(query.contains("default: 10") && query.contains("--where"))
+    }
+}
