@@ -245,7 +245,7 @@ public final class IndexBuilder {
         if let m = e.archiveMember {
             return .archiveMember(archive: e.path, member: m.name, payloadOffset: m.payloadOffset, size: m.size)
         }
-        return .file(path: e.resolvedURL.path)
+        return .file(path: e.resolvedURL.standardizedFileURL.path)
     }
 
     struct Decoded {
