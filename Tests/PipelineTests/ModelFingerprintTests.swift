@@ -71,23 +71,26 @@ struct ModelFingerprintTests {
     }
 }
 
-/// Writes F32 `.safetensors` files from named tensors (header sorted by key, 8-byte aligned).
+/// Named float32 tensors held in memory, written through Weights' `SafetensorsWriter`.
+final class MemoryTensors: TensorSource, @unchecked Sendable {
+    let path: String
+    let tensors: [String: (shape: [Int], values: [Float])]
+    var keys: [String] { tensors.keys.sorted() }
+    var metadata: [String: String] { [:] }
+    init(_ list: [(key: String, shape: [Int], values: [Float])], path: String = "memory") {
+        self.path = path
+        tensors = Dictionary(uniqueKeysWithValues: list.map { ($0.key, ($0.shape, $0.values)) })
+    }
+    func shape(_ key: String) -> [Int]? { tensors[key]?.shape }
+    func dtype(_ key: String) -> TensorDType? { tensors[key] == nil ? nil : .float32 }
+    func float32(_ key: String) throws -> [Float] {
+        guard let t = tensors[key] else { throw WeightsError.missingTensor(key: key, file: path) }
+        return t.values
+    }
+}
+
 enum TestSafetensors {
     static func write(_ tensors: [(key: String, shape: [Int], values: [Float])], to url: URL) throws {
-        var header: [String: Any] = [:]
-        var data = Data()
-        for t in tensors.sorted(by: { $0.key < $1.key }) {
-            precondition(t.shape.reduce(1, *) == t.values.count, t.key)
-            let begin = data.count
-            t.values.withUnsafeBufferPointer { data.append(Data(buffer: $0)) }
-            header[t.key] = ["dtype": "F32", "shape": t.shape, "data_offsets": [begin, data.count]]
-        }
-        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
-        while json.count % 8 != 0 { json.append(0x20) }
-        var out = Data()
-        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
-        out.append(json)
-        out.append(data)
-        try out.write(to: url)
+        _ = try SafetensorsWriter.write(MemoryTensors(tensors), to: url)
     }
 }
