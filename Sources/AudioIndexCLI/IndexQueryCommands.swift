@@ -117,7 +117,9 @@ struct Info: ParsableCommand {
             ("clips", String(try c.clipCount())), ("vectors", String(try c.rowCount())), ("generation", String(try c.generation())),
             ("kind", v.kind.rawValue), ("dimension", String(v.dimension)), ("failures", String(failures.count)),
             ("model", m?.modelPath ?? "-"), ("fingerprint", m?.fingerprint ?? "-"), ("architecture", m?.architecture ?? "-"),
-            ("profile", m?.profile ?? "-"), ("long_clip", m?.longClipPolicy ?? "-"), ("tokenizer", m?.tokenizerPath ?? "-"),
+            ("profile", m?.profile ?? "-"), ("long_clip", m?.longClipPolicy ?? "-"), ("text_tower", m?.textTowerHash ?? "- (no text tower or tokenizer found at build time)"),
+            ("text_layer_norm_eps", m?.layerNormEpsilon.map { "\($0)" } ?? "-"), ("tokenizer", m?.tokenizerPath ?? "-"),
+            ("tokenizer_hash", m?.tokenizerHash ?? "-"),
             ("inputs", try c.inputs().map { i in
                 "\(i.kind.rawValue) \(i.location)" + (i.shardIndex.map { " (part \($0)/\(i.shardCount ?? 0))" } ?? "")
             }.joined(separator: "; ")),

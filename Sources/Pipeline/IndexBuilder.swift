@@ -101,10 +101,16 @@ public final class IndexBuilder {
             digest = try model.tensorDigest()
             try catalog.write { try $0.cacheModelHash(digest, for: identity) }
         }
-        let facts = ModelFacts(fingerprint: model.fingerprint(tensorDigest: digest, longClipPolicy: options.longClip.rawValue),
+        var facts = ModelFacts(fingerprint: model.fingerprint(tensorDigest: digest, longClipPolicy: options.longClip.rawValue),
                                architecture: model.architecture, profile: model.profileName,
                                longClipPolicy: options.longClip.rawValue, dimension: model.dimension,
                                modelPath: options.modelPath, tokenizerPath: options.tokenizerPath)
+        if recorded == nil, let text = TextFacts.compute(model: model, tokenizer: options.tokenizerPath) {
+            facts.textTowerHash = text.textTowerHash
+            facts.layerNormEpsilon = text.layerNormEpsilon
+            facts.tokenizerPath = text.tokenizerPath
+            facts.tokenizerHash = text.tokenizerHash
+        }
         fingerprintFacts = facts
         let recordedInput = RecordedInput(kind: options.input.kind, location: options.input.location,
                                           shardIndex: options.shard?.index, shardCount: options.shard?.count)

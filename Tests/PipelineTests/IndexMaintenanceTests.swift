@@ -64,3 +64,27 @@ struct IndexMaintenanceTests {
         #expect(query.contains("default: 10") && query.contains("--where"))
     }
 }
+
+@Suite("--long-clip segments")
+struct SegmentsTests {
+    @Test("segments stores one vector per 10 s window with its start (the last ends at the clip's end); query reports the best window")
+    func segments() throws {
+        let folder = try Fixtures.temporaryFolder("pipeline-segments")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let clips = folder.appendingPathComponent("clips")
+        try FileManager.default.createDirectory(at: clips, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Fixtures.url("frontend/clips/long25s.flac"), to: clips.appendingPathComponent("long25s.flac"))
+        try FileManager.default.copyItem(at: Fixtures.url("frontend/clips/tone440_3s.flac"), to: clips.appendingPathComponent("tone.flac"))
+        let idx = folder.appendingPathComponent("idx").path
+        let r = try CLI.run(["build", "--model", Corpus.model, "--dir", clips.path, "--index", idx, "--long-clip", "segments"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let q = try IndexQuery(index: IndexDirectory(idx))
+        #expect(try q.catalog.rows(ofClip: "long25s.flac").map(\.startSeconds) == [0, 10, 15])
+        #expect(try q.catalog.rows(ofClip: "tone.flac").map(\.startSeconds) == [0])
+        #expect(q.vectors.liveCount == 4)
+        // the clip's own first window finds that window; the hit is one clip even though three rows match it
+        let hits = try q.search(queries: q.vector(ofClip: "long25s.flac"), k: 2, nprobe: nil, allowed: nil)[0]
+        #expect(hits.count == 2 && hits[0].ids == ["long25s.flac"] && hits[0].startSeconds == 0 && hits[0].score >= 0.9999)
+        #expect(hits[1].ids == ["tone.flac"])
+    }
+}
