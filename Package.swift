@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Diagnostics", "TestSupport"]),
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "FileIO", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "Manifest", "Diagnostics", "AudioIO", "TestSupport"]),
-        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Diagnostics", "TestSupport"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Diagnostics", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "Diagnostics", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
         .testTarget(name: "CLAPAudioTests", dependencies: ["CLAPAudio", "CLAPFrontEnd", "AudioIO", "Weights", "NN", "LinearAlgebra", "Diagnostics", "TestSupport"]),

@@ -16,5 +16,7 @@ let package = Package(
         .executableTarget(name: "FuzzPyTorch", dependencies: ["FuzzSupport", kit]),
         .executableTarget(name: "FuzzTokenizer", dependencies: ["FuzzSupport", kit]),
         .executableTarget(name: "FuzzVectorSegment", dependencies: ["FuzzSupport", kit]),
+        .executableTarget(name: "FuzzShard", dependencies: ["FuzzSupport", kit]),
+        .executableTarget(name: "FuzzWhereFilter", dependencies: ["FuzzSupport", kit]),
     ]
 )

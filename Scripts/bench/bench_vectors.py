@@ -24,6 +24,9 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import median_seconds  # noqa: E402  (the same rule as the Swift side's BenchTiming)
+
 
 def generate(n_total, d, seed):
     """Anchors §0 generator. Returns float32 (n_total, d) unit rows."""
@@ -62,16 +65,6 @@ def median_per_call(runs, calls):
             t = time.perf_counter()
             fn()
             times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
-def median_seconds(runs, fn):
-    fn()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
     return statistics.median(times)
 
 
@@ -172,6 +165,8 @@ def main():
     swift_cpu0 = os.times()
     lines = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True, env=env).stdout.splitlines()
     swift_cpu1 = os.times()
+    with open(os.path.join(work, "audio_index.jsonl"), "w") as f:
+        f.write("\n".join(lines) + "\n")
     ours = {}
     for line in lines:
         rec = json.loads(line)

@@ -91,17 +91,10 @@ struct BenchSearch: ParsableCommand {
     }
 }
 
-/// SplitMix64 for generated benchmark data (the tests' generator lives in TestSupport).
-struct BenchRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Generated benchmark data: VectorIndex's seeded SplitMix64 (the tests' generator lives in TestSupport).
+typealias BenchRandom = SplitMix64
 
+extension SplitMix64 {
     mutating func unitVectors(_ count: Int, _ d: Int) -> [Float] {
         var out = [Float](repeating: 0, count: count * d)
         for r in 0..<count {

@@ -3,6 +3,7 @@ import CLAPText
 import Diagnostics
 import Foundation
 import LinearAlgebra
+import Tokenizer
 
 /// `audio-index bench text`: load time, single-query latency and throughput of the CLAP text tower,
 /// with the two physical floors of a short query measured in the same run.
@@ -13,7 +14,8 @@ struct BenchText: ParsableCommand {
         discussion: """
             Times, on one thread (BLAS included):
               load      CLAPTextEncoder.load(model:) — open and map model.safetensors, bind every tensor
-                        strictly, read the tokenizer (median of --runs)
+                        strictly (copying it into the layers), read the tokenizer (median of --runs;
+                        the tokenizer alone is reported too)
               single    one query of --tokens ids (<s> … </s>), unpadded (median of --runs)
               batch     --queries queries of --tokens ids each, embed(tokenIDs:) (one timed run)
             and the floors of one query, measured in the same run:
@@ -62,6 +64,8 @@ struct BenchText: ParsableCommand {
         let url = URL(fileURLWithPath: model), tok = tokenizer.map { URL(fileURLWithPath: $0) }
         var encoder = try CLAPTextEncoder.load(model: url, tokenizer: tok)
         let load = try BenchTiming.medianSeconds(runs: runs) { encoder = try CLAPTextEncoder.load(model: url, tokenizer: tok) }
+        let tokenizerFolder = tok ?? url
+        let tokenizerLoad = try BenchTiming.medianSeconds(runs: runs) { _ = try ByteLevelBPETokenizer(folder: tokenizerFolder) }
         let c = encoder.config
         guard tokens <= c.maxTokens else { throw ValidationError("--tokens \(tokens) exceeds the model's \(c.maxTokens) positions") }
         StandardError.writeLine("bench text: \(encoder.fingerprint); \(BLAS.configuration); 1 thread")
@@ -84,14 +88,14 @@ struct BenchText: ParsableCommand {
         switch format {
         case .text:
             func ms(_ s: Double) -> String { String(format: "%.2f ms", s * 1e3) }
-            print("load (map + bind + tokenizer): \(ms(load))")
+            print("load (map + bind + tokenizer): \(ms(load)), of which the tokenizer \(ms(tokenizerLoad))")
             print("single \(tokens)-token query: \(ms(single)) = \(String(format: "%.2f", single / floor)) × floor")
             print("\(queries) queries: \(String(format: "%.2f s", batch)), \(String(format: "%.1f", Double(queries) / batch)) queries/s")
             print("floor: bandwidth \(ms(bandwidthTime)) (\(String(format: "%.1f", Double(bytes) / 1e6)) MB at "
                   + "\(String(format: "%.1f", Double(bytes) / bandwidthTime / 1e9)) GB/s), compute \(ms(computeTime)) "
                   + "(\(String(format: "%.2f", flops / 1e9)) GFLOP at \(String(format: "%.1f", rate / 1e9)) GFLOP/s)")
         case .json:
-            var a = JSONLine(); a.add("case", "load"); a.add("median_s", load); print(a.text)
+            var a = JSONLine(); a.add("case", "load"); a.add("median_s", load); a.add("tokenizer_s", tokenizerLoad); print(a.text)
             var b = JSONLine(); b.add("case", "single"); b.add("tokens", tokens); b.add("median_s", single); b.add("floor_ratio", single / floor); print(b.text)
             var d = JSONLine(); d.add("case", "batch"); d.add("queries", queries); d.add("tokens", tokens); d.add("seconds", batch)
             d.add("queries_per_s", Double(queries) / batch); print(d.text)

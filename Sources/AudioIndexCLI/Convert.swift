@@ -17,7 +17,7 @@ struct Convert: ParsableCommand {
             Every floating-point tensor is written as F32 under its own key (a laion_clap "module." \
             prefix is already stripped; nothing else is renamed): F16 and BF16 widen exactly, F64 \
             rounds to nearest. Integer buffers the model recomputes (num_batches_tracked, \
-            relative_position_index, position_ids) are left out and listed; any other integer tensor \
+            relative_position_index, position_ids, token_type_ids) are left out and listed; any other integer tensor \
             is refused. The checkpoint's scalar metadata (laion_clap epoch, name, …) goes into \
             __metadata__ with "format": "pt" and "converted_from". The output is written to a \
             temporary file beside --out and renamed over it only when complete. A legacy (pre-1.6) \

@@ -56,25 +56,24 @@ public struct CLAPTextEncoder: Sendable {
         try w.finish()
     }
 
-    /// Loads a Hugging Face `ClapModel` folder (config.json + model.safetensors + tokenizer files), or a
-    /// laion_clap checkpoint file with the tokenizer folder `tokenizer` (the file carries none).
-    /// `tokenizer` also overrides a folder's own tokenizer files.
+    /// Loads a Hugging Face `ClapModel` folder (config.json + model.safetensors, a sharded index or
+    /// pytorch_model.bin, + tokenizer files), or a single checkpoint file — a laion_clap `.pt`, or any
+    /// file `ModelCheckpoint` recognises by content — with the tokenizer folder `tokenizer` (such files
+    /// carry none). `tokenizer` also overrides a folder's own tokenizer files.
     public static func load(model: URL, tokenizer: URL? = nil, attentionHeads: Int? = nil) throws -> CLAPTextEncoder {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: model.path, isDirectory: &isFolder) else {
             throw WeightsError.cannotOpen(file: model.path, errno: ENOENT)
         }
-        if isFolder.boolValue {
-            let config = try RobertaTextConfig.huggingFace(configJSON: model.appendingPathComponent("config.json"))
-            let weights = try SafetensorsFile(contentsOf: model.appendingPathComponent("model.safetensors"))
-            let bpe = try ByteLevelBPETokenizer(folder: tokenizer ?? model)
-            return try CLAPTextEncoder(checkpoint: WeightBinder(weights), config: config, tokenizer: bpe,
-                                       attentionHeads: attentionHeads)
+        guard isFolder.boolValue || tokenizer != nil else { throw CLAPTextError.noTokenizer(model: model.path) }
+        let (tensors, configJSON) = try ModelCheckpoint.openSource(model.path)
+        let bpe = try ByteLevelBPETokenizer(folder: tokenizer ?? model)
+        let layout = try TextCheckpointLayout.detect(keys: tensors.keys, file: tensors.path)
+        var config: RobertaTextConfig?
+        if let configJSON, layout.family == .huggingFace {
+            config = try RobertaTextConfig.huggingFace(configJSON: configJSON, file: model.appendingPathComponent("config.json").path)
         }
-        guard let tokenizer else { throw CLAPTextError.noTokenizer(model: model.path) }
-        let bpe = try ByteLevelBPETokenizer(folder: tokenizer)
-        let weights = try SafetensorsFile(contentsOf: model)
-        return try CLAPTextEncoder(checkpoint: WeightBinder(weights), config: nil, tokenizer: bpe, attentionHeads: attentionHeads)
+        return try CLAPTextEncoder(checkpoint: WeightBinder(tensors), config: config, tokenizer: bpe, attentionHeads: attentionHeads)
     }
 
     /// What produced the embeddings: checkpoint family, architecture and layer-norm epsilon.

@@ -68,11 +68,15 @@ public struct RobertaTextConfig: Sendable, Equatable {
     /// take `ClapTextConfig`'s defaults. Activations other than exact GELU in the tower and ReLU in the
     /// projection are refused.
     public static func huggingFace(configJSON url: URL) throws -> RobertaTextConfig {
-        let path = url.path
-        func bad(_ d: String) -> CLAPTextError { .badConfig(file: path, detail: d) }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw bad("the file is missing or cannot be read")
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw CLAPTextError.badConfig(file: url.path, detail: "the file is missing or cannot be read")
         }
+        return try huggingFace(configJSON: data, file: url.path)
+    }
+
+    /// The same from the file's bytes; `file` names it in errors.
+    public static func huggingFace(configJSON data: Data, file path: String) throws -> RobertaTextConfig {
+        func bad(_ d: String) -> CLAPTextError { .badConfig(file: path, detail: d) }
         let file: HFClapConfig
         do {
             file = try JSONDecoder().decode(HFClapConfig.self, from: data)

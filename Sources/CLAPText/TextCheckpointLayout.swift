@@ -14,7 +14,8 @@ import Weights
 /// | `text_projection.2.{weight,bias}`          | `text_projection.linear2.{weight,bias}` |
 ///
 /// Released laion_clap files were saved from `DataParallel`, so their keys carry a `module.` prefix,
-/// which `load_state_dict` strips (`factory.py:53-70`); `keyPrefix` does the same here.
+/// which `load_state_dict` strips (`factory.py:53-70`). `PyTorchCheckpoint` strips it already; for
+/// other sources (a converted .safetensors) `keyPrefix` keeps it.
 public struct TextCheckpointLayout: Sendable, Equatable {
     public enum Family: String, Sendable {
         case laion, huggingFace = "hugging-face"
@@ -55,7 +56,8 @@ public struct TextCheckpointLayout: Sendable, Equatable {
     /// Tensors that are in CLAP checkpoints but not part of the text embedding, left unbound on purpose:
     /// the audio tower and its projection, the logit scales (only softmax probabilities use them), the
     /// training-only MLPs `audio_transform`/`text_transform` (laion `model.py:530-546`), and HF's
-    /// `token_type_ids` buffer (all zeros; recomputed). Everything else must be bound or loading fails.
+    /// all-zero `token_type_ids` buffer (int64, recomputed; `position_ids` is already one of
+    /// `WeightBinder.recomputedBuffers`). Everything else must be bound or loading fails.
     public func isIgnored(_ fileKey: String) -> Bool {
         guard fileKey.hasPrefix(keyPrefix) else { return false }
         let key = fileKey.dropFirst(keyPrefix.count)

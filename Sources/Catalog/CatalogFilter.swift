@@ -27,9 +27,15 @@ public struct CatalogFilter: Sendable, Equatable {
 
     /// A boolean SQL expression over the `clips` table under `alias`, and its parameters in order.
     public func sql(clipsAlias alias: String = "clips") -> (sql: String, arguments: StatementArguments) {
+        let (sql, values) = sqlAndValues(clipsAlias: alias)
+        return (sql, StatementArguments(values))
+    }
+
+    /// The same, with the bound values as a plain list (one per `?`, in order).
+    public func sqlAndValues(clipsAlias alias: String = "clips") -> (sql: String, values: [DatabaseValue]) {
         var values: [DatabaseValue] = []
         let sql = Self.render(expression, alias: alias, values: &values)
-        return (sql, StatementArguments(values))
+        return (sql, values)
     }
 
     private static func render(_ e: FilterExpression, alias: String, values: inout [DatabaseValue]) -> String {

@@ -46,20 +46,23 @@ public struct LAIONShardReader {
                 try clip(entry)
             }
         }
-        do {
-            while let event = try reader.next() {
-                switch event {
-                case .skipped(let s):
-                    report(.skippedMember(s))
-                case .member(let m):
-                    if let done = grouper.add(m, problem: report) { try deliver(done) }
-                }
+        while true {
+            let event: TarEvent?
+            do {
+                event = try reader.next()
+            } catch let error as ShardError {
+                // The sample being read when the damage was found is delivered only if its audio and
+                // JSON are both whole. (Errors thrown by `clip` are not caught here: they pass as they are.)
+                if let last = grouper.finish(), pair(in: last) != nil { try deliver(last) }
+                throw error
             }
-        } catch let error as ShardError {
-            // The sample being read when the damage was found may be incomplete only if the damage
-            // is in one of its own members; one whose audio and JSON are both whole is delivered.
-            if let last = grouper.finish(), pair(in: last) != nil { try deliver(last) }
-            throw error
+            guard let event else { break }
+            switch event {
+            case .skipped(let s):
+                report(.skippedMember(s))
+            case .member(let m):
+                if let done = grouper.add(m, problem: report) { try deliver(done) }
+            }
         }
         if let last = grouper.finish() { try deliver(last) }
         if let expectedCount, expectedCount != samples { report(.countMismatch(expected: expectedCount, found: samples)) }

@@ -58,15 +58,8 @@ public struct ModelCheckpoint: Sendable {
 
     /// One weights file, recognised by its first bytes.
     public static func openFile(_ url: URL) throws -> any TensorSource {
-        let b: [UInt8]
-        do {
-            let file = try MappedFile(path: url.path)  // maps, reads one page
-            b = withExtendedLifetime(file) { Array(file.bytes.prefix(16)) }
-        } catch .notRegularFile {
-            throw WeightsError.notARegularFile(file: url.path)
-        } catch .open(let e), .stat(let e), .map(let e) {
-            throw WeightsError.cannotOpen(file: url.path, errno: e)
-        }
+        let file = try WeightsError.mapping(url.path)  // maps, reads one page
+        let b = withExtendedLifetime(file) { Array(file.bytes.prefix(16)) }
         if b.starts(with: [0x50, 0x4B, 0x03, 0x04]) || b.first == 0x80 {
             return try PyTorchCheckpoint(contentsOf: url)
         }

@@ -69,13 +69,7 @@ public final class PyTorchCheckpoint: TensorSource, @unchecked Sendable {
     init(contentsOf url: URL, verifyPickleChecksum: Bool) throws {
         let path = url.path
         self.path = path
-        do {
-            file = try MappedFile(path: path)
-        } catch .notRegularFile {
-            throw WeightsError.notARegularFile(file: path)
-        } catch .open(let e), .stat(let e), .map(let e) {
-            throw WeightsError.cannotOpen(file: path, errno: e)
-        }
+        file = try WeightsError.mapping(path)
         let bytes = file.bytes
         func corrupt(_ d: String) -> WeightsError { .corruptPyTorch(file: path, detail: d) }
         func unsupported(_ d: String) -> WeightsError { .unsupportedPyTorch(file: path, detail: d) }

@@ -53,13 +53,7 @@ public final class SafetensorsFile: TensorSource, @unchecked Sendable {
     public init(contentsOf url: URL) throws {
         let path = url.path
         self.path = path
-        do {
-            file = try MappedFile(path: path)
-        } catch .notRegularFile {
-            throw WeightsError.notARegularFile(file: path)
-        } catch .open(let e), .stat(let e), .map(let e) {
-            throw WeightsError.cannotOpen(file: path, errno: e)
-        }
+        file = try WeightsError.mapping(path)
         let bytes = file.bytes
         guard bytes.count >= 8 else {
             throw WeightsError.corrupt(file: path, detail: "\(bytes.count) bytes, shorter than the 8-byte header length")

@@ -39,8 +39,11 @@ public enum SafetensorsWriter {
             for key in written {
                 let values = try source.float32(key)
                 precondition(values.count == source.elementCount(key), "a TensorSource returned \(values.count) values for '\(key)'")
-                let little = values.map { $0.bitPattern.littleEndian }
-                try little.withUnsafeBytes { try AtomicFile.writeAll(fd: fd, $0, path: path) }
+                #if _endian(little)
+                try values.withUnsafeBytes { try AtomicFile.writeAll(fd: fd, $0, path: path) }
+                #else
+                try values.map { $0.bitPattern.littleEndian }.withUnsafeBytes { try AtomicFile.writeAll(fd: fd, $0, path: path) }
+                #endif
                 total += 4 * values.count
             }
         }

@@ -75,14 +75,27 @@ enum ElementDecoding {
         }
     }
 
-    /// `count` consecutive elements from the start of `raw`, one switch per tensor rather than per element.
+    /// `count` consecutive elements from the start of `raw`: F32 is one copy (little-endian host), the
+    /// others one conversion loop; `float(_:_:_:)` is the element-by-element twin tests compare against.
     static func contiguousFloat32(_ raw: UnsafeRawBufferPointer, _ dtype: TensorDType, count: Int) -> [Float] {
         precondition(raw.count >= count * dtype.byteWidth, "tensor view past its storage")
-        switch dtype {
-        case .float32: return (0..<count).map { float(raw, .float32, $0) }
-        case .float16: return (0..<count).map { float(raw, .float16, $0) }
-        case .bfloat16: return (0..<count).map { float(raw, .bfloat16, $0) }
-        default: return (0..<count).map { float(raw, dtype, $0) }
+        guard count > 0, let base = raw.baseAddress else { return [] }
+        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            switch dtype {
+            case .float32:
+                #if _endian(little)
+                UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: base, byteCount: 4 * count)
+                #else
+                for i in 0..<count { out[i] = float(raw, .float32, i) }
+                #endif
+            case .float16:
+                for i in 0..<count { out[i] = Float(Float16(bitPattern: UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
+            case .bfloat16:
+                for i in 0..<count { out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
+            default:
+                for i in 0..<count { out[i] = float(raw, dtype, i) }
+            }
+            initialized = count
         }
     }
 }

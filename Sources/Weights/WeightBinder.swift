@@ -4,9 +4,10 @@
 /// This is `load_state_dict(strict=True)` (torch/nn/modules/module.py) made explicit, so a checkpoint
 /// for another variant fails loudly at load instead of producing plausible wrong embeddings.
 public struct WeightBinder {
-    /// Buffers the model recomputes itself (index tables, BatchNorm counters, position ids): accepted
+    /// Buffers the model recomputes itself (index tables, BatchNorm counters, position ids, RoBERTa's
+    /// all-zero `token_type_ids`, which transformers' ClapModel state dicts carry as int64): accepted
     /// when present and never required, matched on the last dotted component of the key.
-    public static let recomputedBuffers: Set<String> = ["relative_position_index", "num_batches_tracked", "position_ids"]
+    public static let recomputedBuffers: Set<String> = ["relative_position_index", "num_batches_tracked", "position_ids", "token_type_ids"]
 
     /// Any checkpoint format: `SafetensorsFile`, `PyTorchCheckpoint`, `ShardedSafetensors`.
     public let file: any TensorSource

@@ -1,4 +1,5 @@
 import Diagnostics
+import FileIO
 import Foundation
 
 /// Everything that can go wrong opening a checkpoint (`.safetensors`, PyTorch `.pt`/`.bin`, a model
@@ -126,6 +127,18 @@ public enum WeightsError: UserFacingError, Equatable {
         case .corruptPyTorch, .badModelJSON: return .corrupt
         case .unsupportedPyTorch, .legacyPyTorchFormat, .torchScriptArchive: return .unsupported
         case .noStateDict, .unrecognizedFile, .noWeightsInFolder: return .badInput
+        }
+    }
+
+    /// Maps `path` read-only, turning `MappedFile`'s failures into this module's errors.
+    static func mapping(_ path: String) throws(WeightsError) -> MappedFile {
+        do {
+            return try MappedFile(path: path)
+        } catch {
+            switch error {
+            case .notRegularFile: throw .notARegularFile(file: path)
+            case .open(let e), .stat(let e), .map(let e): throw .cannotOpen(file: path, errno: e)
+            }
         }
     }
 

@@ -86,7 +86,7 @@ struct CLAPTextLoadingTests {
         #expect(laion.fileKey("text_projection.0.weight") == "module.text_projection.0.weight")
         #expect(laion.isIgnored("module.audio_branch.bn0.weight") && laion.isIgnored("module.logit_scale_t"))
         #expect(!laion.isIgnored("module.text_branch.pooler.dense.weight") && !laion.isIgnored("audio_branch.bn0.weight"))
-        #expect(hf.isIgnored("audio_model.audio_encoder.norm.weight") && hf.isIgnored("text_model.embeddings.token_type_ids"))
+        #expect(hf.isIgnored("audio_model.audio_encoder.norm.weight") && hf.isIgnored("logit_scale_a") && hf.isIgnored("text_model.embeddings.token_type_ids"))
         #expect(!hf.isIgnored("text_model.embeddings.position_embeddings.weight"))
     }
 
@@ -113,6 +113,15 @@ struct CLAPTextLoadingTests {
             _ = try CLAPTextEncoder.load(model: url, tokenizer: TextFixture.hfModel)
         }
         expectError(CLAPTextError.noTokenizer(model: url.path)) { _ = try CLAPTextEncoder.load(model: url) }
+    }
+
+    @Test("the laion .pt needs a tokenizer folder and, at hidden 48, the head count")
+    func laionCheckpointErrors() throws {
+        let pt = TextFixture.laionPT
+        expectError(CLAPTextError.noTokenizer(model: pt.path)) { _ = try CLAPTextEncoder.load(model: pt) }
+        expectError(CLAPTextError.headsNotInferable(file: pt.path, hiddenSize: 48)) {
+            _ = try CLAPTextEncoder.load(model: pt, tokenizer: TextFixture.hfModel)
+        }
     }
 
     @Test("a missing text tensor throws naming the file's key")

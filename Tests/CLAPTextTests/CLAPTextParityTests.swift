@@ -53,6 +53,17 @@ struct CLAPTextParityTests {
         try checkStages(try TextFixture.hfWeightsWithLaionEpsilon(), ref: "laion", maxLength: 77)
     }
 
+    @Test("laion_clap .pt (module. keys, audio tower, NumPy scalar, int64 position_ids): ids (77) and every stage match get_text_embedding")
+    func laionCheckpoint() throws {
+        let encoder = try CLAPTextEncoder.load(model: TextFixture.laionPT, tokenizer: TextFixture.hfModel, attentionHeads: 4)
+        #expect(encoder.layout.family == .laion)
+        #expect(encoder.config.layerNormEps == 1e-5)
+        let expected = RobertaTextConfig(vocabSize: 3261, hiddenSize: 48, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 128,
+                                         maxPositionEmbeddings: 80, typeVocabSize: 1, layerNormEps: 1e-5, padTokenId: 1, projectionDim: 32)
+        #expect(encoder.config == expected, "architecture inferred from the tensor shapes")
+        try checkStages(encoder, ref: "laion", maxLength: 77)
+    }
+
     @Test("embed(texts:) rows equal the reference's final embeddings, in input order")
     func embedRows() throws {
         let encoder = try TextFixture.hfEncoder()

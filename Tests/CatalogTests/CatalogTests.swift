@@ -1,5 +1,6 @@
 import Catalog
 import Foundation
+import GRDB
 import Testing
 import TestSupport
 
@@ -10,11 +11,11 @@ func clip(_ id: String, _ h: Character, locator: ClipLocator? = nil, captions: [
                sampleRate: 48000, channels: 1, audioHash: hash(h))
 }
 
-/// Runs the sqlite3 shell (Debian's `sqlite3` package) on a file: for setting up states the API
-/// refuses to create.
+/// Runs SQL on a database file directly (GRDB, no catalog checks): for setting up states the
+/// Catalog API refuses to create.
 func sqlite3(_ path: String, _ sql: String) throws {
-    let result = try CLI.run(executable: URL(fileURLWithPath: "/usr/bin/sqlite3"), [path, sql])
-    #expect(result.status == 0, "\(result.stderr)")
+    let queue = try DatabaseQueue(path: path)
+    try queue.writeWithoutTransaction { try $0.execute(sql: sql) }
 }
 
 @Suite("Catalog")

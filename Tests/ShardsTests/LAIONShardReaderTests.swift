@@ -132,6 +132,19 @@ struct LAIONShardReaderTests {
         #expect(ids == ["scratch/freesound_new/282776", "scratch/freesound_new/17"])
     }
 
+    @Test("an error thrown by the clip handler stops the reading and passes through unchanged")
+    func handlerError() throws {
+        let stop = ShardError.noInputs(pattern: "handler", what: "thing")
+        var delivered = 0
+        #expect(throws: stop) {
+            try LAIONShardReader().forEachClip(shard: Fixtures.url("shards/train/0.tar"), clip: { _ in
+                delivered += 1
+                throw stop
+            }, problem: { _ in })
+        }
+        #expect(delivered == 1)
+    }
+
     @Test("a folder of audio files: recursive, sorted, hidden files skipped, captions from file names")
     func folder() throws {
         let folder = try TemporaryFolder()

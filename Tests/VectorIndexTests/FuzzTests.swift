@@ -3,6 +3,26 @@ import Testing
 import TestSupport
 @testable import VectorIndex
 
+/// Writes case `c` of the segment fuzz over `seg`: every fifth case a truncation, the others one
+/// flipped byte (a fifth of them in the 128-byte header), then opens the index. Nil when opening
+/// threw a typed corrupt/unsupported error (checked here).
+func openDamaged(_ seg: URL, index url: URL, pristine: [UInt8], case c: Int, rng: inout SeededGenerator) throws -> (VectorIndex, [UInt8])? {
+    var bytes = pristine
+    if c % 5 == 4 {
+        bytes.removeLast(Int.random(in: 1...pristine.count, using: &rng))
+    } else {
+        let at = c % 5 == 0 ? Int.random(in: 0..<128, using: &rng) : Int.random(in: 0..<pristine.count, using: &rng)
+        bytes[at] ^= UInt8.random(in: 1...255, using: &rng)
+    }
+    try Data(bytes).write(to: seg)
+    do {
+        return (try VectorIndex.open(directory: url), bytes)
+    } catch let e as VectorIndexError {
+        #expect([.corrupt, .unsupported].contains(e.exitCode))
+        return nil
+    }
+}
+
 @Suite("Reader fuzzing: damaged segment bytes")
 struct FuzzTests {
     /// Each case flips one byte (or truncates) the segment of a one-segment index. Opening must
@@ -21,22 +41,8 @@ struct FuzzTests {
         let queries = rng.unitVectors(9, d)  // 9 ≥ batchThreshold: the sgemm path; the first 2 again as singles
         var errors = 0, answered = 0
         for c in 0..<1500 {
-            var bytes = pristine
-            if c % 5 == 4 {
-                bytes.removeLast(Int.random(in: 1...pristine.count, using: &rng))
-            } else {
-                let at = c % 5 == 0 ? Int.random(in: 0..<128, using: &rng) : Int.random(in: 0..<pristine.count, using: &rng)
-                bytes[at] ^= UInt8.random(in: 1...255, using: &rng)
-            }
-            try Data(bytes).write(to: seg)
-            let index: VectorIndex
-            do {
-                index = try VectorIndex.open(directory: url)
-            } catch let e as VectorIndexError {
-                errors += 1
-                #expect([.corrupt, .unsupported].contains(e.exitCode))
-                continue
-            }
+            guard let opened = try openDamaged(seg, index: url, pristine: pristine, case: c, rng: &rng) else { errors += 1; continue }
+            let (index, bytes) = opened
             answered += 1
             let doc = try #require(DocumentedSegment(bytes), "opened a segment the documented decoder rejects (case \(c))")
             let rows = [ReferenceSearch.Rows(vectors: doc.vectors, ids: doc.ids)]
@@ -73,22 +79,8 @@ struct IVFFuzzTests {
         let allowed: Set<Int64> = Set((0..<20).map { Int64($0 * 6) })
         var errors = 0, answered = 0
         for c in 0..<1500 {
-            var bytes = pristine
-            if c % 5 == 4 {
-                bytes.removeLast(Int.random(in: 1...pristine.count, using: &rng))
-            } else {
-                let at = c % 5 == 0 ? Int.random(in: 0..<128, using: &rng) : Int.random(in: 0..<pristine.count, using: &rng)
-                bytes[at] ^= UInt8.random(in: 1...255, using: &rng)
-            }
-            try Data(bytes).write(to: seg)
-            let index: VectorIndex
-            do {
-                index = try VectorIndex.open(directory: url)
-            } catch let e as VectorIndexError {
-                errors += 1
-                #expect([.corrupt, .unsupported].contains(e.exitCode))
-                continue
-            }
+            guard let opened = try openDamaged(seg, index: url, pristine: pristine, case: c, rng: &rng) else { errors += 1; continue }
+            let (index, bytes) = opened
             answered += 1
             let doc = try #require(DocumentedSegment(bytes), "opened a segment the documented decoder rejects (case \(c))")
             #expect(doc.nlist == 4)

@@ -36,3 +36,17 @@ struct SafetensorsWriterTests {
         #expect(!FileManager.default.fileExists(atPath: out.path))
     }
 }
+
+@Test("the contiguous conversion loop equals the element-by-element twin on random bits for every dtype")
+func contiguousMatchesElementTwin() {
+    var rng = SeededGenerator(state: 7)
+    let raw = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &rng) }
+    raw.withUnsafeBytes { bytes in
+        for dtype in TensorDType.allCases {
+            let count = bytes.count / dtype.byteWidth
+            let fast = ElementDecoding.contiguousFloat32(bytes, dtype, count: count)
+            let slow = (0..<count).map { ElementDecoding.float(bytes, dtype, $0) }
+            #expect(fast.map(\.bitPattern) == slow.map(\.bitPattern), "\(dtype)")
+        }
+    }
+}

@@ -19,6 +19,7 @@ struct WeightBinderTests {
         #expect(binder.consumed == ["encoder.w", "encoder.h", "encoder.b", "scale"])
         #expect(WeightBinder.isRecomputedBuffer("encoder.relative_position_index"))
         #expect(WeightBinder.isRecomputedBuffer("text.embeddings.position_ids"))
+        #expect(WeightBinder.isRecomputedBuffer("text_model.embeddings.token_type_ids"))
         #expect(!WeightBinder.isRecomputedBuffer("encoder.w"))
     }
 
