@@ -88,3 +88,48 @@ struct SegmentsTests {
         #expect(hits[1].ids == ["tone.flac"])
     }
 }
+
+@Suite("--shard i/N and query inputs")
+struct ShardPartTests {
+    @Test("--shard i/N takes the manifest lines whose position modulo N is i; the parts together hold every clip with the same vectors")
+    func manifestParts() throws {
+        let corpus = try Corpus()
+        defer { corpus.remove() }
+        _ = try corpus.build(corpus.index("whole"))
+        _ = try corpus.build(corpus.index("part0"), ["--shard", "0/2"])
+        _ = try corpus.build(corpus.index("part1"), ["--shard", "1/2"])
+        let whole = try IndexSnapshot(corpus.index("whole"))
+        let p0 = try IndexSnapshot(corpus.index("part0")), p1 = try IndexSnapshot(corpus.index("part1"))
+        // manifest lines 0-4: dog, rain, dog-again, broken, bell → part 0 = dog, dog-again, bell; part 1 = rain, broken (fails)
+        #expect(p0.clips.map(\.id) == ["bell", "dog", "dog-again"])
+        #expect(p1.clips.map(\.id) == ["rain"])
+        #expect(p0.failures.isEmpty && p1.failures.count == 1 && p1.failures[0].hasPrefix("broken "))
+        var merged = p0.vectors
+        merged.merge(p1.vectors) { a, _ in a }
+        #expect(merged == whole.vectors)
+        let refused = try corpus.build(corpus.index("ivfpart"), ["--shard", "0/2", "--kind", "ivf"])
+        #expect(refused.status == 2 && refused.stderr.contains("merge"))
+        let badPart = try corpus.build(corpus.index("bad"), ["--shard", "2/2"])
+        #expect(badPart.status == 2)
+    }
+
+    @Test("query --vector takes (D,) or (Q, D); the wrong width is refused with exit 2")
+    func vectorQueries() throws {
+        let corpus = try Corpus()
+        defer { corpus.remove() }
+        let idx = corpus.index("idx")
+        _ = try corpus.build(idx)
+        let q = try IndexQuery(index: IndexDirectory(idx))
+        let rain = try q.vector(ofClip: "rain"), bell = try q.vector(ofClip: "bell")
+        let two = corpus.folder.appendingPathComponent("two.npy")
+        try NPY.write(NPYArray(shape: [2, 16], float32: rain + bell), to: two)
+        let r = try CLI.run(["query", "--index", idx, "--vector", two.path, "-k", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count == 2 && lines[0].hasPrefix("q0 1\t1.0000\train") && lines[1].hasPrefix("q1 1\t1.0000\tbell"), "\(r.stdout)")
+        let wrong = corpus.folder.appendingPathComponent("wrong.npy")
+        try NPY.write(NPYArray(shape: [8], float32: [Float](repeating: 0.1, count: 8)), to: wrong)
+        let w = try CLI.run(["query", "--index", idx, "--vector", wrong.path])
+        #expect(w.status == 2 && w.stderr.contains("(16,)"), "\(w.stderr)")
+    }
+}
