@@ -198,7 +198,11 @@ public final class IndexBuilder {
                 if failedIDs.contains(e.id) && !options.retryFailed { summary.skipped += 1; progress.advance(); continue }
                 todo.append(e)
             }
-            pendingFailures += problems
+            // Input-level problems (bad manifest lines, damaged shards) have no clip id: recorded once.
+            let known = Set(try catalog.failures().filter { $0.clipID == nil }.map { "\($0.locator)|\($0.stage.rawValue)|\($0.error)" })
+            let fresh = problems.filter { !known.contains("\($0.locator)|\($0.stage.rawValue)|\($0.error)") }
+            pendingFailures += fresh
+            summary.failed += fresh.count
             let batch = max(1, options.threads) * 4
             for start in stride(from: 0, to: todo.count, by: batch) {
                 let chunk = Array(todo[start..<min(start + batch, todo.count)])
@@ -233,9 +237,13 @@ public final class IndexBuilder {
     func enumerateUnits() throws -> [Unit] {
         switch options.input {
         case .manifest(let path):
-            var entries = try ManifestReader.read(url: URL(fileURLWithPath: path))
+            var problems: [FailureRecord] = []
+            var entries = try ManifestReader.readSkippingBadLines(url: URL(fileURLWithPath: path)) { error in
+                StandardError.warn(ErrorReport.line(for: error))
+                problems.append(FailureRecord(clipID: nil, locator: .file(path: path), stage: .read, error: ErrorReport.line(for: error)))
+            }
             if let s = options.shard { entries = entries.enumerated().filter { $0.offset % s.count == s.index }.map(\.element) }
-            return [Unit(completionKey: options.shard == nil ? path : nil, entries: entries)]
+            return [Unit(completionKey: options.shard == nil ? path : nil, entries: entries, problems: problems)]
         case .dir(let path):
             let (entries, failures) = try AudioFolderReader.entries(folder: URL(fileURLWithPath: path))
             let problems = failures.map { FailureRecord(clipID: nil, locator: .file(path: path), stage: .read, error: ErrorReport.line(for: $0)) }

@@ -133,3 +133,25 @@ struct ShardPartTests {
         #expect(w.status == 2 && w.stderr.contains("(16,)"), "\(w.stderr)")
     }
 }
+
+@Suite("bad manifest lines")
+struct BadManifestLineTests {
+    @Test("malformed JSONL lines are reported with their line numbers and recorded once; the other clips are indexed")
+    func badLines() throws {
+        let corpus = try Corpus()
+        defer { corpus.remove() }
+        var text = try String(contentsOf: corpus.manifest, encoding: .utf8)
+        text += #"{"id": "oops", "path": 5}"# + "\nnot json at all\n" + #"{"id": "rain", "path": "rain.wav"}"# + "\n"
+        try Data(text.utf8).write(to: corpus.manifest)
+        let idx = corpus.index("idx")
+        let r = try corpus.build(idx)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("clips.jsonl:6:") && r.stderr.contains("clips.jsonl:7:") && r.stderr.contains("clips.jsonl:8:"), "\(r.stderr)")
+        let q = try IndexQuery(index: IndexDirectory(idx))
+        #expect(try q.catalog.clipCount() == 4)
+        let failures = try q.catalog.failures()
+        #expect(failures.filter { $0.clipID == nil && $0.stage == .read }.count == 3)
+        _ = try corpus.build(idx)
+        #expect(try IndexQuery(index: IndexDirectory(idx)).catalog.failures().count == failures.count)
+    }
+}
