@@ -113,7 +113,7 @@ struct ShardPartTests {
         #expect(badPart.status == 2)
     }
 
-    @Test("query --vector takes (D,) or (Q, D); the wrong width is refused with exit 2")
+    @Test("query --vector takes (D,) or (Q, D); the wrong width is refused (exit 2), a text tower of another width too (exit 3); verify catches a damaged segment")
     func vectorQueries() throws {
         let corpus = try Corpus()
         defer { corpus.remove() }
@@ -131,6 +131,17 @@ struct ShardPartTests {
         try NPY.write(NPYArray(shape: [8], float32: [Float](repeating: 0.1, count: 8)), to: wrong)
         let w = try CLI.run(["query", "--index", idx, "--vector", wrong.path])
         #expect(w.status == 2 && w.stderr.contains("(16,)"), "\(w.stderr)")
+        // a text tower of another width than the index is refused naming both (exit 3)
+        let text = try CLI.run(["query", "--index", idx, "--text", "dog", "--model", Fixtures.url("text/hf-model").path])
+        #expect(text.status == 3 && text.stderr.contains("32-d") && text.stderr.contains("16-d"), "\(text.stderr)")
+        // a damaged vector segment fails verify
+        let vectors = IndexDirectory(idx).vectors
+        let segment = try #require(try FileManager.default.contentsOfDirectory(atPath: vectors.path).first { $0.hasPrefix("seg-") && $0 != "seg-1.vseg" })
+        var bytes = try Data(contentsOf: vectors.appendingPathComponent(segment))
+        bytes[bytes.count - 5] ^= 0x40
+        try bytes.write(to: vectors.appendingPathComponent(segment))
+        let v = try CLI.run(["verify", "--index", idx])
+        #expect([3, 4].contains(v.status), "\(v.stdout)\(v.stderr)")
     }
 }
 
