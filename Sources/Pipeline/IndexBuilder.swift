@@ -269,7 +269,7 @@ public final class IndexBuilder {
 
     /// Decode + hash in parallel, dedupe serially, embed the new audio in parallel, queue for commit.
     func process(_ entries: [ManifestEntry]) throws {
-        let decoded: [Result<Decoded, PipelineFailure>] = try parallelMap(count: entries.count, threads: options.threads, makeWorker: { () }) { [self] i, _ in
+        let decoded: [Result<Decoded, PipelineFailure>] = try parallelMap(count: entries.count, threads: options.threads, makeWorker: { () }) { i, _ in
             let e = entries[i]
             do {
                 let audio: DecodedAudio
