@@ -104,7 +104,7 @@ public final class IndexBuilder {
         var facts = ModelFacts(fingerprint: model.fingerprint(tensorDigest: digest, longClipPolicy: options.longClip.rawValue),
                                architecture: model.architecture, profile: model.profileName,
                                longClipPolicy: options.longClip.rawValue, dimension: model.dimension,
-                               modelPath: options.modelPath, tokenizerPath: options.tokenizerPath)
+                               modelPath: Self.absolute(options.modelPath), tokenizerPath: options.tokenizerPath.map(Self.absolute))
         if recorded == nil, let text = TextFacts.compute(model: model, tokenizer: options.tokenizerPath) {
             facts.textTowerHash = text.textTowerHash
             facts.layerNormEpsilon = text.layerNormEpsilon
@@ -117,7 +117,7 @@ public final class IndexBuilder {
         if let recorded {
             try Self.compare(recorded, facts, index: options.index.url.path)
             let inputs = try catalog.inputs()
-            if options.mode == .build, !inputs.isEmpty, inputs != [recordedInput] {
+            if options.mode == .build, !inputs.isEmpty, !inputs.contains(recordedInput) {
                 let was = inputs.map { "\($0.kind.rawValue) \($0.location)" + ($0.shardIndex.map { " --shard \($0)/\(inputs[0].shardCount ?? 0)" } ?? "") }
                 throw PipelineError.indexMismatch(index: options.index.url.path, detail:
                     "it was built from \(was.joined(separator: ", ")), not \(recordedInput.kind.rawValue) \(recordedInput.location)"
@@ -143,6 +143,9 @@ public final class IndexBuilder {
             if !inputs.contains(recordedInput) { try w.setInputs(inputs + [recordedInput]) }
         }
     }
+
+    /// Recorded paths are absolute, so `query` finds the model from any working directory.
+    static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
 
     /// Names the first recorded fact that differs.
     static func compare(_ recorded: ModelFacts, _ now: ModelFacts, index: String) throws {

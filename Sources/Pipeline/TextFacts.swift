@@ -28,7 +28,7 @@ public struct TextFacts: Sendable, Equatable {
             hash.update(Array(k.utf8) + [0])
             hash.update(contentsOf: values.map { $0.bitPattern.littleEndian })
         }
-        let folder = tokenizer ?? model.path
+        let folder = IndexBuilder.absolute(tokenizer ?? model.path)
         var tok = SHA256()
         for name in ["tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"] {
             guard let data = FileManager.default.contents(atPath: URL(fileURLWithPath: folder).appendingPathComponent(name).path) else { continue }
