@@ -10,7 +10,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "audio-index", targets: ["AudioIndexCLI"]),
-        .library(name: "AudioIndexKit", targets: ["NumPyFormat", "Diagnostics", "FileIO", "AudioIO", "LinearAlgebra", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer", "VectorIndex", "Weights", "NN", "Shards", "Catalog", "CLAPAudio", "CLAPText"]),
+        .library(name: "AudioIndexKit", targets: ["NumPyFormat", "Diagnostics", "FileIO", "AudioIO", "LinearAlgebra", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer", "VectorIndex", "Weights", "NN", "Shards", "Catalog", "CLAPAudio", "CLAPText", "Pipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -45,11 +45,14 @@ let package = Package(
         // MARK: CLAP text tower (RoBERTa + text_projection), both checkpoint layouts
         .target(name: "CLAPText", dependencies: ["NN", "Weights", "Tokenizer", "LinearAlgebra", "Diagnostics"]),
 
+        // MARK: Index pipeline: inputs → decode → hash → front end → encoder → vectors + catalog
+        .target(name: "Pipeline", dependencies: ["Diagnostics", "FileIO", "NumPyFormat", "AudioIO", "LinearAlgebra", "DSP", "CLAPFrontEnd", "CLAPAudio", "CLAPText", "Weights", "Manifest", "Shards", "Catalog", "VectorIndex"]),
+
         // MARK: Thin CLI
         .executableTarget(
             name: "AudioIndexCLI",
             dependencies: [
-                "Diagnostics", "FileIO", "NumPyFormat", "AudioIO", "LinearAlgebra", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer", "VectorIndex", "Weights", "CLAPText", "CLAPAudio",
+                "Diagnostics", "FileIO", "NumPyFormat", "AudioIO", "LinearAlgebra", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer", "VectorIndex", "Weights", "CLAPText", "CLAPAudio", "Catalog", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -71,6 +74,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
         .testTarget(name: "CLAPAudioTests", dependencies: ["CLAPAudio", "CLAPFrontEnd", "AudioIO", "DSP", "Weights", "NN", "LinearAlgebra", "Diagnostics", "TestSupport"]),
         .testTarget(name: "CLAPTextTests", dependencies: ["CLAPText", "NN", "Weights", "Tokenizer", "Diagnostics", "NumPyFormat", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "CLAPAudio", "CLAPFrontEnd", "Catalog", "VectorIndex", "Weights", "AudioIO", "FileIO", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["NumPyFormat", "AudioIO", "CLAPFrontEnd", "VectorIndex", "Weights", "TestSupport"]),
     ]
 )

@@ -5,10 +5,13 @@
 #   1. install the Debian packages audio-index links against (Scripts/install-deps.sh)
 #   2. build the release binary (.build/release/audio-index)
 #   3. fetch real recordings from Debian packages and check them against manifests/demo.jsonl
-#   4. decode every clip (audio-index probe), then compute the CLAP `laion` log-mel of every clip in the
-#      manifest into index/demo-features/ (one .npy per clip + summary.jsonl)
+#   4. decode every clip (audio-index probe), then build an index of the corpus (index/demo: vectors +
+#      catalog.sqlite) with the bundled small test model, and query it with one of the corpus clips
 #
-# Until the encoder and the vector index land, step 4 is the main job: the front end over the corpus.
+# The bundled model (Tests/Fixtures/htsat/hf-tiny) has small random weights: it makes the whole pipeline
+# run in seconds, but it ranks nothing by meaning. Point MODEL at a real checkpoint for real retrieval:
+#   MODEL=models/clap-htsat-unfused Scripts/demo.sh          (a Hugging Face laion/clap-htsat-unfused folder)
+#   MODEL=630k-audioset-best.pt Scripts/demo.sh               (a laion_clap checkpoint)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -26,7 +29,16 @@ bin=.build/release/audio-index
 step "3/4 fetching the demo corpus"
 Scripts/demo/fetch-demo-corpus.sh
 
-step "4/4 running the front end over manifests/demo.jsonl"
+MODEL="${MODEL:-Tests/Fixtures/htsat/hf-tiny}"
+QUERY_CLIP=demo/alsa-utils/usr/share/sounds/alsa/Noise.wav
+step "4/4 indexing manifests/demo.jsonl with $MODEL into index/demo, then querying with $QUERY_CLIP"
 "$bin" probe --manifest manifests/demo.jsonl --format text
-"$bin" features --manifest manifests/demo.jsonl --profile laion --out-dir index/demo-features
-step "done: log-mels in index/demo-features/ (summary: index/demo-features/summary.jsonl)"
+"$bin" build --model "$MODEL" --manifest manifests/demo.jsonl --index index/demo --threads 2
+"$bin" info --index index/demo
+"$bin" query --index index/demo --audio "$QUERY_CLIP" -k 5
+if [ "$MODEL" = Tests/Fixtures/htsat/hf-tiny ]; then
+  step "note: the bundled test model has small random weights and ranks nothing by meaning; the clip comes back"
+  step "      first (score 1.0000) because identical audio gives an identical embedding. Set MODEL=... to a real"
+  step "      CLAP checkpoint (a Hugging Face laion/clap-htsat-unfused folder or a laion_clap .pt) for real retrieval."
+fi
+step "done: index in index/demo (audio-index query --index index/demo --audio FILE | --text \"...\" --model ...)"

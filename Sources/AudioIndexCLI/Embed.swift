@@ -70,7 +70,16 @@ struct Embed: ParsableCommand {
 
             Every input's row is the same bits whatever the other inputs and --threads are.
 
+            Audio files are decoded, mixed to mono and resampled to 48 kHz, then go through the front \
+            end of --profile (default: the model's own — a Hugging Face folder uses hf with its \
+            preprocessor_config.json, a fused laion_clap checkpoint laion-fusion, any other laion) and \
+            the HTSAT audio tower. A profile that does not fit the model is refused. Clips longer \
+            than 10 s follow --long-clip. A clip that cannot be decoded gets a row of NaN, is listed \
+            in OUT.failures.jsonl with the reason, and the exit code is 1.
+
             EXAMPLES
+              audio-index embed --model models/clap-htsat-unfused --audio dog.wav rain.flac --out a.npy
+              audio-index embed --model 630k-audioset-best.pt --audio long.flac --long-clip windows --threads 2 --out a.npy
               audio-index embed --model models/clap-htsat-unfused --text "a dog barking" --out q.npy
               audio-index embed --model clap --text dog --text rain --template "{} sound" --max-length 64 --out q.npy
               audio-index embed --model 630k-best.pt --tokenizer roberta-base --text "church bells" --out q.npy
@@ -83,12 +92,15 @@ struct Embed: ParsableCommand {
 
     @OptionGroup var options: EmbedOptions
     @OptionGroup(title: "Text input") var text: TextEmbedOptions
+    @OptionGroup(title: "Audio input") var audio: AudioEmbedOptions
 
     func validate() throws {
-        if text.texts.isEmpty { throw ValidationError("give at least one --text TEXT to embed") }
+        if text.texts.isEmpty && audio.files.isEmpty { throw ValidationError("give --audio FILE... or --text TEXT... to embed") }
+        if !text.texts.isEmpty && !audio.files.isEmpty { throw ValidationError("give either --audio or --text, not both (one .npy holds one kind of embedding)") }
     }
 
     func run() throws {
+        if !audio.files.isEmpty { return try audio.run(options) }
         let model = URL(fileURLWithPath: options.model)
         let encoder = try CLAPTextEncoder.load(model: model, tokenizer: text.tokenizer.map { URL(fileURLWithPath: $0) })
         // Workers each run whole queries; BLAS stays on one thread so no query's bits depend on the split.

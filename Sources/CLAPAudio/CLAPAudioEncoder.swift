@@ -45,11 +45,17 @@ public struct CLAPAudioEncoder: Sendable {
     /// tensor of the audio tower must be present with its exact shape, and every tensor in the file must
     /// be bound, recomputed, or outside the audio encoder by `CheckpointNaming.isOutsideAudioEncoder`.
     public init(contentsOf url: URL) throws {
-        let checkpoint = try ModelCheckpoint.open(url.path)
+        try self.init(checkpoint: ModelCheckpoint.open(url.path))
+    }
+
+    /// Binds an already opened checkpoint (see `init(contentsOf:)`), so a caller that also needs the
+    /// checkpoint's other facts (layout, text tower) opens and maps the file once.
+    public init(checkpoint: ModelCheckpoint) throws {
         let naming: CheckpointNaming = checkpoint.layout == .huggingFace ? .huggingFace : .laion
         var configuration: HTSATConfiguration?
         if naming == .huggingFace, let json = checkpoint.configJSON {
-            configuration = try HTSATConfiguration.huggingFace(configData: json, path: url.appendingPathComponent("config.json").path)
+            configuration = try HTSATConfiguration.huggingFace(
+                configData: json, path: URL(fileURLWithPath: checkpoint.path).appendingPathComponent("config.json").path)
         }
         try self.init(source: checkpoint.tensors, naming: naming, configuration: configuration)
     }

@@ -24,7 +24,54 @@ public final class VectorIndexWriter {
         do { index = try VectorIndex.open(directory: directory) } catch { close(lockFD); throw error }
     }
 
+    /// Opens an index for writing at `generation`, the one its owner (a pipeline catalog) records,
+    /// rolling back first (Docs/IndexDirectory.md, "Who rolls back"): under the lock, files of
+    /// generations newer than `generation` are deleted and `CURRENT` is pointed at it.
+    /// `generation` is asked for after the lock is held, so no other writer can move it in between.
+    public init(directory: URL, rollingBackTo liveGeneration: () throws -> Int) throws {
+        self.directory = directory
+        lockFD = try Self.lock(directory)
+        do {
+            let generation = try liveGeneration()
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+            for name in names {
+                let number: Int? = ["gen-": ".json", "seg-": ".vseg", "tomb-": ".npy"].lazy.compactMap { prefix, suffix -> Int? in
+                    guard name.hasPrefix(prefix), name.hasSuffix(suffix) else { return nil }
+                    return Int(name.dropFirst(prefix.count).dropLast(suffix.count))
+                }.first
+                if let number, number > generation { unlink(directory.appendingPathComponent(name).path) }
+            }
+            if (try? CurrentFile.read(directory: directory)) != generation {
+                try CurrentFile.write(directory: directory, generation: generation)
+            }
+            AtomicFile.syncDirectory(directory.path)
+            index = try VectorIndex(directory: directory, generation: generation)
+        } catch { close(lockFD); throw error }
+    }
+
     deinit { close(lockFD) }  // closing the descriptor releases the flock
+
+    /// When set, a change writes its files and `gen-<g+1>.json` but leaves `CURRENT` alone until
+    /// `publish()`: the pipeline commits its catalog in between (Docs/IndexDirectory.md, commit order).
+    public var stageOnly = false
+    private var staged: GenerationFile?
+
+    /// The generation written by the last staged change, not yet published.
+    public var stagedGeneration: Int? { staged?.generation }
+
+    /// Points `CURRENT` at the staged generation, opens it and deletes files neither it nor its
+    /// predecessor lists.
+    public func publish() throws {
+        guard let gen = staged else { return }
+        staged = nil
+        try CurrentFile.write(directory: directory, generation: gen.generation)
+        let previous = index.manifest
+        index = try VectorIndex(directory: directory, generation: gen.generation)
+        collectGarbage(keeping: gen.files.union(previous.files))
+    }
+
+    /// The id the next added vector gets by default (never one used before).
+    public var nextRowID: Int64 { nextFreeID() }
 
     /// The pipeline index directory `directory` belongs to (layout `PIPELINE/vectors/` next to
     /// `PIPELINE/catalog.sqlite`, issue 6), or nil for a stand-alone vector index.
@@ -293,7 +340,9 @@ public final class VectorIndexWriter {
     }
 
     private func commit(_ gen: GenerationFile) throws {
+        precondition(staged == nil, "a staged generation must be published before the next change")
         try AtomicFile.write(Array(gen.encode().utf8), to: directory.appendingPathComponent(GenerationFile.fileName(gen.generation)))
+        if stageOnly { staged = gen; return }
         try CurrentFile.write(directory: directory, generation: gen.generation)
         let previous = index.manifest
         index = try VectorIndex(directory: directory, generation: gen.generation)
