@@ -30,7 +30,7 @@ struct BenchEncoder: ParsableCommand {
             """
     )
 
-    @Option(help: "Model: a Hugging Face CLAP folder or a .safetensors checkpoint.")
+    @Option(help: ArgumentHelp("A Hugging Face CLAP folder, a laion_clap .pt, a pytorch_model.bin or a .safetensors checkpoint.", valueName: "path"))
     var model: String
 
     @Option(help: "A float32 .npy [N, samples] of 48 kHz clips; default: generated 10 s signals.")
