@@ -30,7 +30,7 @@ struct IndexWriteOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Clips longer than 10 s: center, start, windows (mean of the 10 s windows) or segments (one vector per 10 s window with its start time).", valueName: "policy"))
     var longClip: IndexLongClipPolicy = .center
 
-    @Option(help: ArgumentHelp("Index only part i of N (0-based): shard files or manifest lines whose position modulo N is i. Each part is its own index.", valueName: "i/N"))
+    @Option(help: ArgumentHelp("Index only part i of N (0-based): shard files, manifest lines or folder files whose position modulo N is i. Each part is its own flat index; join them with merge.", valueName: "i/N"))
     var shard: String?
 
     @Flag(help: "Retry the clips recorded in the failures table.")

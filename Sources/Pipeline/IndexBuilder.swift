@@ -126,16 +126,7 @@ public final class IndexBuilder {
             }
         }
         // The vectors: created on the first build, else opened at the catalog's generation (rolling back).
-        let generation = try catalog.generation()
-        if generation == 0 && !fm.fileExists(atPath: options.index.vectors.appendingPathComponent("CURRENT").path) {
-            try? fm.removeItem(at: options.index.vectors)
-            _ = try VectorIndexWriter.build(directory: options.index.vectors, dimension: model.dimension, metric: .ip, vectors: [])
-        }
-        writer = try VectorIndexWriter(directory: options.index.vectors, rollingBackTo: { Int(max(1, try catalog.generation())) })
-        writer.stageOnly = true
-        guard writer.index.dimension == model.dimension else {
-            throw PipelineError.indexMismatch(index: options.index.url.path, detail: "the vectors have dimension \(writer.index.dimension), the model \(model.dimension)")
-        }
+        writer = try options.index.openWriter(catalog: catalog, dimension: model.dimension)
         let inputs = try catalog.inputs()
         try catalog.write { w in
             if try w.generation() == 0 { try w.setGeneration(1) }
@@ -149,18 +140,11 @@ public final class IndexBuilder {
 
     /// Names the first recorded fact that differs.
     static func compare(_ recorded: ModelFacts, _ now: ModelFacts, index: String) throws {
-        let checks: [(String, String, String)] = [
-            ("architecture", recorded.architecture, now.architecture),
-            ("profile", recorded.profile, now.profile),
-            ("--long-clip", recorded.longClipPolicy, now.longClipPolicy),
-            ("dimension", String(recorded.dimension), String(now.dimension)),
-        ]
-        for (name, was, isNow) in checks where was != isNow {
-            throw PipelineError.indexMismatch(index: index, detail: "\(name) was \(was), now \(isNow)")
+        guard let (name, was, isNow) = recorded.firstDifference(from: now) else { return }
+        if name == "fingerprint" {
+            throw PipelineError.indexMismatch(index: index, detail: "the model's audio-tower weights differ from those of \(recorded.modelPath) (fingerprint \(was.prefix(12))…, now \(isNow.prefix(12))…)")
         }
-        if recorded.fingerprint != now.fingerprint {
-            throw PipelineError.indexMismatch(index: index, detail: "the model's audio-tower weights differ from those of \(recorded.modelPath) (fingerprint \(recorded.fingerprint.prefix(12))…, now \(now.fingerprint.prefix(12))…)")
-        }
+        throw PipelineError.indexMismatch(index: index, detail: "\(name) was \(was), now \(isNow)")
     }
 
     // MARK: - Running
@@ -221,7 +205,7 @@ public final class IndexBuilder {
             }
             try commit()
         }
-        if options.wantsIVF { try trainIVFIfNeeded() }
+        if options.wantsIVF { try trainIVFIfFlat(writer: writer, catalog: catalog, lists: options.ivfLists, seed: 1) }
         progress.finish()
         summary.seconds = ProcessInfo.processInfo.systemUptime - started
         summary.generation = try catalog.generation()
@@ -248,7 +232,8 @@ public final class IndexBuilder {
             if let s = options.shard { entries = entries.enumerated().filter { $0.offset % s.count == s.index }.map(\.element) }
             return [Unit(completionKey: options.shard == nil ? path : nil, entries: entries, problems: problems)]
         case .dir(let path):
-            let (entries, failures) = try AudioFolderReader.entries(folder: URL(fileURLWithPath: path))
+            var (entries, failures) = try AudioFolderReader.entries(folder: URL(fileURLWithPath: path))
+            if let s = options.shard { entries = entries.enumerated().filter { $0.offset % s.count == s.index }.map(\.element) }
             let problems = failures.map { FailureRecord(clipID: nil, locator: .file(path: path), stage: .read, error: ErrorReport.line(for: $0)) }
             return [Unit(completionKey: nil, entries: entries, problems: problems)]
         case .shards(let pattern):
@@ -357,50 +342,11 @@ public final class IndexBuilder {
     /// One commit in the order of Docs/IndexDirectory.md: vectors (staged), catalog, CURRENT.
     func commit() throws {
         defer { groupStart = ProcessInfo.processInfo.systemUptime }
-        guard !pendingClips.isEmpty || !pendingFailures.isEmpty || !pendingCompleted.isEmpty else { return }
-        let base = writer.nextRowID
-        var next = Int64(try catalog.generation())
-        if !pendingVectors.isEmpty {
-            let ids = (0..<Int64(pendingRows.count)).map { base + $0 }
-            next = Int64(try writer.add(vectors: pendingVectors, ids: ids))
-            CrashPoint.pass("after-vectors")
-        }
-        let generation = next
-        let clips = pendingClips, rows = pendingRows, failures = pendingFailures, completed = pendingCompleted
-        try catalog.write { w in
-            for (k, r) in rows.enumerated() {
-                try w.addRow(base + Int64(k), audioHash: r.hash, startSeconds: r.start, generation: generation)
-            }
-            for (clip, existing, newRows) in clips {
-                try w.insertClip(clip, generation: generation)
-                for row in existing { try w.link(clipID: clip.id, row: row) }
-                for k in newRows { try w.link(clipID: clip.id, row: base + Int64(k)) }
-            }
-            for f in failures { try w.recordFailure(f, generation: generation) }
-            for c in completed { try w.markFileCompleted(path: c.path, size: c.size, mtimeNanoseconds: c.mtime, clips: c.clips, generation: generation) }
-            try w.setGeneration(generation)
-        }
-        CrashPoint.pass("after-catalog")
-        try writer.publish()
+        let group = CommitGroup(vectors: pendingVectors, rows: pendingRows, clips: pendingClips, failures: pendingFailures, completed: pendingCompleted)
+        guard !group.isEmpty else { return }
+        try group.commit(writer: writer, catalog: catalog)
         pendingVectors = []; pendingRows = []; pendingRowOfHash = [:]; pendingClips = []; pendingIDs = []
         pendingFailures = []; pendingCompleted = []
-    }
-
-    /// `--kind ivf`: train (seeded k-means on min(N, 256·nlist) rows) and assign every row as one
-    /// commit; nothing to do when the index is IVF already.
-    func trainIVFIfNeeded() throws {
-        guard writer.index.kind == .flat else { return }
-        let n = writer.index.liveCount
-        let lists = options.ivfLists ?? KMeans.defaultListCount(for: n)
-        guard n >= lists, n > 0 else {
-            StandardError.warn("\(n) vectors are too few for \(lists) IVF lists; the index stays flat")
-            return
-        }
-        let g = try writer.retrain(nlist: lists, options: KMeans.Options(seed: 1))
-        CrashPoint.pass("after-vectors")
-        try catalog.write { try $0.setGeneration(Int64(g)) }
-        CrashPoint.pass("after-catalog")
-        try writer.publish()
     }
 }
 
