@@ -3,7 +3,8 @@
 # $AUDIO_INDEX_WORK/parts/part-<i>. The body of a Slurm array task (slurm-build.sbatch) and of a
 # Kubernetes Indexed Job pod (k8s-indexed-job.yaml); runs anywhere with the environment set:
 #
-#   part i    SLURM_ARRAY_TASK_ID, else JOB_COMPLETION_INDEX, else AUDIO_INDEX_PART   (0-based)
+#   part i    SLURM_ARRAY_TASK_ID (minus SLURM_ARRAY_TASK_MIN), else JOB_COMPLETION_INDEX, else
+#             AUDIO_INDEX_PART   (0-based)
 #   parts N   SLURM_ARRAY_TASK_COUNT, else AUDIO_INDEX_PARTS
 #   AUDIO_INDEX_MODEL      the model: a Hugging Face ClapModel folder or a laion_clap .pt   (required)
 #   AUDIO_INDEX_MANIFEST | AUDIO_INDEX_SHARDS | AUDIO_INDEX_DIR
@@ -22,6 +23,9 @@
 set -euo pipefail
 
 i="${SLURM_ARRAY_TASK_ID:-${JOB_COMPLETION_INDEX:-${AUDIO_INDEX_PART:-}}}"
+if [ -n "${SLURM_ARRAY_TASK_ID:-}" ] && [ -n "${SLURM_ARRAY_TASK_MIN:-}" ]; then
+  i=$((SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN))   # --array=1-16 works too (step 1)
+fi
 n="${SLURM_ARRAY_TASK_COUNT:-${AUDIO_INDEX_PARTS:-}}"
 : "${i:?no part number: set SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or AUDIO_INDEX_PART}"
 : "${n:?no part count: set SLURM_ARRAY_TASK_COUNT (a Slurm array) or AUDIO_INDEX_PARTS}"

@@ -324,6 +324,29 @@ struct IndexMergeTests {
         #expect(locked.status == 8, "\(locked.stderr)")
     }
 
+    @Test("build --shard i/N over a folder takes the files whose walk position modulo N is i; merging the parts gives the folder's single build")
+    func folderParts() throws {
+        let f = try MergeFixture.shared.get()
+        let folder = f.corpus.folder.appendingPathComponent("folder-clips")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for name in ["bell.wav", "broken.wav", "dog-copy.wav", "dog.wav", "rain.wav"] {
+            try FileManager.default.copyItem(at: f.corpus.folder.appendingPathComponent(name), to: folder.appendingPathComponent(name))
+        }
+        let whole = f.corpus.folder.appendingPathComponent("folder-whole").path
+        #expect(try CLI.run(["build", "--model", Corpus.model, "--dir", folder.path, "--index", whole]).status == 1)
+        let parts = (0..<2).map { f.corpus.folder.appendingPathComponent("folder-part-\($0)").path }
+        for (i, part) in parts.enumerated() {
+            let r = try CLI.run(["build", "--model", Corpus.model, "--dir", folder.path, "--shard", "\(i)/2", "--index", part])
+            #expect(r.status == (i == 1 ? 1 : 0), "\(r.stderr)")
+        }
+        // walk order bell, broken, dog-copy, dog, rain: part 0 = bell, dog-copy, rain; part 1 = broken (fails), dog
+        #expect(try IndexSnapshot(parts[0]).clips.map(\.id) == ["bell.wav", "dog-copy.wav", "rain.wav"])
+        #expect(try IndexSnapshot(parts[1]).clips.map(\.id) == ["dog.wav"])
+        let out = f.out("folder")
+        #expect(try f.merge(out, parts: parts).status == 0)
+        #expect(try IndexSnapshot(out) == IndexSnapshot(whole))
+    }
+
     @Test("merge --help teaches: abstract, the refusals, examples with a Slurm array, defaults")
     func help() throws {
         let r = try CLI.run(["merge", "--help"])
