@@ -18,7 +18,8 @@
 # Every part must see the same input (same path and content) and get the same N and options.
 # Exit 0 when the part is complete, also when some clips failed: build exits 1 then, the failures
 # are in the part's catalog and merge carries them over, so a dependent merge (Slurm afterok, or
-# a Job's success) still runs. Any other exit is build's own (2 usage, 3 mismatch, 8 locked, …).
+# a Job's success) still runs. Exit 2 when the environment is incomplete; any other exit is
+# build's own (2 usage, 3 mismatch, 8 locked, …).
 # Run again (a requeued task, a restarted pod) it resumes where it stopped.
 set -euo pipefail
 
@@ -27,10 +28,10 @@ if [ -n "${SLURM_ARRAY_TASK_ID:-}" ] && [ -n "${SLURM_ARRAY_TASK_MIN:-}" ]; then
   i=$((SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN))   # --array=1-16 works too (step 1)
 fi
 n="${SLURM_ARRAY_TASK_COUNT:-${AUDIO_INDEX_PARTS:-}}"
-: "${i:?no part number: set SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or AUDIO_INDEX_PART}"
-: "${n:?no part count: set SLURM_ARRAY_TASK_COUNT (a Slurm array) or AUDIO_INDEX_PARTS}"
-: "${AUDIO_INDEX_MODEL:?set AUDIO_INDEX_MODEL to the model folder or .pt}"
-: "${AUDIO_INDEX_WORK:?set AUDIO_INDEX_WORK to a folder all nodes share}"
+[ -n "${i:-}" ] || { echo "build-part.sh: no part number: set SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or AUDIO_INDEX_PART" >&2; exit 2; }
+[ -n "${n:-}" ] || { echo "build-part.sh: no part count: set SLURM_ARRAY_TASK_COUNT (a Slurm array) or AUDIO_INDEX_PARTS" >&2; exit 2; }
+[ -n "${AUDIO_INDEX_MODEL:-}" ] || { echo "build-part.sh: set AUDIO_INDEX_MODEL to the model folder or .pt" >&2; exit 2; }
+[ -n "${AUDIO_INDEX_WORK:-}" ] || { echo "build-part.sh: set AUDIO_INDEX_WORK to a folder all nodes share" >&2; exit 2; }
 bin="${AUDIO_INDEX_BIN:-audio-index}"
 threads="${AUDIO_INDEX_THREADS:-${SLURM_CPUS_PER_TASK:-1}}"
 

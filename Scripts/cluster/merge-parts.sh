@@ -13,7 +13,7 @@
 # Run again after a kill it resumes and ends with the same index.
 set -euo pipefail
 
-: "${AUDIO_INDEX_WORK:?set AUDIO_INDEX_WORK to the folder holding parts/}"
+[ -n "${AUDIO_INDEX_WORK:-}" ] || { echo "merge-parts.sh: set AUDIO_INDEX_WORK to the folder holding parts/" >&2; exit 2; }
 bin="${AUDIO_INDEX_BIN:-audio-index}"
 parts=()
 if [ -n "${AUDIO_INDEX_PARTS:-}" ]; then
