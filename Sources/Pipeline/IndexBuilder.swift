@@ -96,10 +96,12 @@ public final class IndexBuilder {
             throw PipelineError.unsupported(detail: "a fusion model takes --long-clip center or segments")
         }
         let identity = try fileIdentity(model.checkpoint.tensors.path)
+        // Hashed here, cached only below once the writer lock is held (a refused second writer writes nothing).
         let digest: String
+        var digestToCache: String?
         if let cached = try catalog.cachedModelHash(for: identity) { digest = cached } else {
             digest = try model.tensorDigest()
-            try catalog.write { try $0.cacheModelHash(digest, for: identity) }
+            digestToCache = digest
         }
         var facts = ModelFacts(fingerprint: model.fingerprint(tensorDigest: digest, longClipPolicy: options.longClip.rawValue),
                                architecture: model.architecture, profile: model.profileName,
@@ -138,6 +140,7 @@ public final class IndexBuilder {
         }
         let inputs = try catalog.inputs()
         try catalog.write { w in
+            if let digestToCache { try w.cacheModelHash(digestToCache, for: identity) }
             if try w.generation() == 0 { try w.setGeneration(1) }
             if recorded == nil { try w.setModel(facts) }
             if !inputs.contains(recordedInput) { try w.setInputs(inputs + [recordedInput]) }
