@@ -58,6 +58,14 @@ public struct BuildSummary: Sendable, Equatable {
     public var seconds: Double = 0
     public var generation: Int64 = 0
     public var clipsInIndex = 0
+    /// Thread-seconds per stage (decode, hash, resample, features, encoder, index, catalog).
+    public var stageSeconds: [(stage: StageTimes.Stage, seconds: Double)] = []
+
+    public static func == (a: BuildSummary, b: BuildSummary) -> Bool {
+        a.embedded == b.embedded && a.duplicates == b.duplicates && a.failed == b.failed && a.skipped == b.skipped
+            && a.vectors == b.vectors && a.seconds == b.seconds && a.generation == b.generation && a.clipsInIndex == b.clipsInIndex
+            && a.stageSeconds.map(\.stage) == b.stageSeconds.map(\.stage) && a.stageSeconds.map(\.seconds) == b.stageSeconds.map(\.seconds)
+    }
 }
 
 /// `build` / `add`: inputs → decode → audio hash → dedupe → front end → encoder → vectors + catalog,
@@ -69,6 +77,7 @@ public final class IndexBuilder {
     let writer: VectorIndexWriter
     let fingerprintFacts: ModelFacts
     var summary = BuildSummary()
+    let times = StageTimes()
 
     // The group being accumulated for the next commit.
     var pendingVectors: [Float] = []
@@ -96,10 +105,12 @@ public final class IndexBuilder {
             throw PipelineError.unsupported(detail: "a fusion model takes --long-clip center or segments")
         }
         let identity = try fileIdentity(model.checkpoint.tensors.path)
+        // Hashed here, cached only below once the writer lock is held (a refused second writer writes nothing).
         let digest: String
+        var digestToCache: String?
         if let cached = try catalog.cachedModelHash(for: identity) { digest = cached } else {
             digest = try model.tensorDigest()
-            try catalog.write { try $0.cacheModelHash(digest, for: identity) }
+            digestToCache = digest
         }
         var facts = ModelFacts(fingerprint: model.fingerprint(tensorDigest: digest, longClipPolicy: options.longClip.rawValue),
                                architecture: model.architecture, profile: model.profileName,
@@ -129,6 +140,7 @@ public final class IndexBuilder {
         writer = try options.index.openWriter(catalog: catalog, dimension: model.dimension)
         let inputs = try catalog.inputs()
         try catalog.write { w in
+            if let digestToCache { try w.cacheModelHash(digestToCache, for: identity) }
             if try w.generation() == 0 { try w.setGeneration(1) }
             if recorded == nil { try w.setModel(facts) }
             if !inputs.contains(recordedInput) { try w.setInputs(inputs + [recordedInput]) }
@@ -211,6 +223,7 @@ public final class IndexBuilder {
         summary.generation = try catalog.generation()
         summary.clipsInIndex = try catalog.clipCount()
         summary.vectors = try catalog.rowCount()
+        summary.stageSeconds = times.snapshot
         return summary
     }
 
@@ -257,17 +270,18 @@ public final class IndexBuilder {
 
     /// Decode + hash in parallel, dedupe serially, embed the new audio in parallel, queue for commit.
     func process(_ entries: [ManifestEntry]) throws {
+        let times = self.times
         let decoded: [Result<Decoded, PipelineFailure>] = try parallelMap(count: entries.count, threads: options.threads, makeWorker: { () }) { i, _ in
             let e = entries[i]
             do {
-                let audio: DecodedAudio
-                if let m = e.archiveMember {
-                    let bytes = try ArchiveMemberReader.payload(archive: URL(fileURLWithPath: e.path), member: m)
-                    audio = try AudioDecoder.decode(bytes: bytes, name: m.name)
-                } else {
-                    audio = try AudioDecoder.decode(path: e.resolvedURL.path)
+                let audio: DecodedAudio = try times.measure(.decode) {
+                    if let m = e.archiveMember {
+                        let bytes = try ArchiveMemberReader.payload(archive: URL(fileURLWithPath: e.path), member: m)
+                        return try AudioDecoder.decode(bytes: bytes, name: m.name)
+                    }
+                    return try AudioDecoder.decode(path: e.resolvedURL.path)
                 }
-                return .success(Decoded(audio: audio, hash: AudioHash.sha256(audio)))
+                return .success(Decoded(audio: audio, hash: times.measure(.hash) { AudioHash.sha256(audio) }))
             } catch {
                 return .failure(PipelineFailure(stage: .decode, message: ErrorReport.line(for: error)))
             }
@@ -283,7 +297,7 @@ public final class IndexBuilder {
                 pendingFailures.append(FailureRecord(clipID: e.id, locator: locator(e), stage: .decode, error: f.message))
                 summary.failed += 1
             case .success(let d):
-                if let existing = try catalog.clip(id: e.id) {
+                if let existing = try times.measure(.catalog, { try catalog.clip(id: e.id) }) {
                     if existing.audioHash == d.hash { summary.skipped += 1; continue }
                     pendingFailures.append(FailureRecord(clipID: e.id, locator: locator(e), stage: .index, error:
                         "id \(e.id) is already in the index with other audio (\(existing.locator)); this one is \(locator(e))"))
@@ -295,7 +309,7 @@ public final class IndexBuilder {
                     summary.failed += 1
                     continue
                 }
-                let existing = try catalog.rows(forAudioHash: d.hash).map(\.row)
+                let existing = try times.measure(.catalog) { try catalog.rows(forAudioHash: d.hash).map(\.row) }
                 plan[i] = (e, d, existing)
                 if existing.isEmpty && pendingRowOfHash[d.hash] == nil && embedFor[d.hash] == nil {
                     embedFor[d.hash] = i
@@ -306,7 +320,11 @@ public final class IndexBuilder {
         let policy = options.longClip
         let model = self.model
         let vectors: [Result<[ClipVector], PipelineFailure>] = try parallelMap(count: toEmbed.count, threads: options.threads,
-                                                                               makeWorker: { try ClipEmbedder(model: model, policy: policy) }) { k, embedder in
+                                                                               makeWorker: {
+            let embedder = try ClipEmbedder(model: model, policy: policy)
+            embedder.times = times
+            return embedder
+        }) { k, embedder in
             embedder.embed(decoded: decoded[toEmbed[k]].value!.audio)
         }
         var failedHashes: [String: PipelineFailure] = [:]
@@ -344,7 +362,7 @@ public final class IndexBuilder {
         defer { groupStart = ProcessInfo.processInfo.systemUptime }
         let group = CommitGroup(vectors: pendingVectors, rows: pendingRows, clips: pendingClips, failures: pendingFailures, completed: pendingCompleted)
         guard !group.isEmpty else { return }
-        try group.commit(writer: writer, catalog: catalog)
+        try group.commit(writer: writer, catalog: catalog, times: times)
         pendingVectors = []; pendingRows = []; pendingRowOfHash = [:]; pendingClips = []; pendingIDs = []
         pendingFailures = []; pendingCompleted = []
     }

@@ -79,15 +79,19 @@ struct CommitGroup {
 
     /// Commits the group (nothing when it is empty). Crash points `after-vectors` (step 1 done)
     /// and `after-catalog` (step 2 done) are passed on the way.
-    func commit(writer: VectorIndexWriter, catalog: Catalog) throws {
+    /// `times`, when given, receives the index (segment write, publish) and catalog seconds of the commit.
+    func commit(writer: VectorIndexWriter, catalog: Catalog, times: StageTimes? = nil) throws {
         guard !isEmpty else { return }
         let base = writer.nextRowID
         var next = try catalog.generation()
         if !vectors.isEmpty {
+            let start = ProcessInfo.processInfo.systemUptime
             next = Int64(try writer.add(vectors: vectors, ids: (0..<Int64(rows.count)).map { base + $0 }))
+            times?.add(.index, ProcessInfo.processInfo.systemUptime - start)
             CrashPoint.pass("after-vectors")
         }
         let generation = next
+        let catalogStart = ProcessInfo.processInfo.systemUptime
         try catalog.write { w in
             for (k, r) in rows.enumerated() {
                 try w.addRow(base + Int64(k), audioHash: r.hash, startSeconds: r.start, generation: generation)
@@ -102,7 +106,10 @@ struct CommitGroup {
             for h in modelHashes { try w.cacheModelHash(h.sha256, for: h.identity) }
             try w.setGeneration(generation)
         }
+        times?.add(.catalog, ProcessInfo.processInfo.systemUptime - catalogStart)
         CrashPoint.pass("after-catalog")
+        let publishStart = ProcessInfo.processInfo.systemUptime
         try writer.publish()
+        times?.add(.index, ProcessInfo.processInfo.systemUptime - publishStart)
     }
 }
