@@ -27,7 +27,8 @@ public struct IndexDirectory: Sendable {
 
 /// Deterministic crash points for the kill-and-resume tests: `AUDIO_INDEX_CRASH_AT=<name>:<count>`
 /// ends the process with `_exit(137)` (as SIGKILL would, nothing flushed or cleaned) the
-/// `count`-th time the writer passes point `name` (`after-vectors`, `after-catalog`, `after-clip`).
+/// `count`-th time the writer passes point `name` (`after-vectors`, `after-catalog`, `after-clip`;
+/// `merge` also `after-part`).
 enum CrashPoint {
     nonisolated(unsafe) static var passes: [String: Int] = [:]
     static let target: (name: String, count: Int)? = {
