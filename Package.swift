@@ -29,7 +29,9 @@ let package = Package(
         .target(name: "NumPyFormat", dependencies: ["Diagnostics", "FileIO"]),
         .target(name: "AudioIO", dependencies: ["CSndfile", "CSoxr", "Diagnostics", "FileIO"]),
         .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
-        .target(name: "DSP", dependencies: ["CFFTW3f", "LinearAlgebra"]),
+        // Our own C kernels (not a library): the frame-block log-mel, dispatched at run time to AVX-512/AVX2.
+        .target(name: "CDSPKernels"),
+        .target(name: "DSP", dependencies: ["CFFTW3f", "CDSPKernels", "LinearAlgebra"]),
         .target(name: "Manifest", dependencies: ["Diagnostics", "FileIO"]),
         .target(name: "Tokenizer", dependencies: ["Diagnostics"]),
         .target(name: "VectorIndex", dependencies: ["LinearAlgebra", "FileIO", "Diagnostics", "NumPyFormat"]),

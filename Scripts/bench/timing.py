@@ -1,5 +1,6 @@
 """Timing shared by the benchmark scripts: the same rule as the Swift side's BenchTiming
-(one untimed warm-up, then the median wall time of `runs` calls)."""
+(one untimed warm-up, then the median wall time of `runs` calls; `median_wall_and_cpu` adds the
+median CPU time of the calling thread, like `bench mel`'s cpu_median_ms)."""
 import statistics
 import time
 
@@ -12,3 +13,15 @@ def median_seconds(runs, fn):
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def median_wall_and_cpu(runs, fn):
+    """(median wall seconds, median thread CPU seconds) of `runs` calls after one warm-up."""
+    fn()
+    wall, cpu = [], []
+    for _ in range(runs):
+        start, start_cpu = time.perf_counter(), time.thread_time()
+        fn()
+        cpu.append(time.thread_time() - start_cpu)
+        wall.append(time.perf_counter() - start)
+    return statistics.median(wall), statistics.median(cpu)

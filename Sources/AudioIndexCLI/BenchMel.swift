@@ -17,7 +17,12 @@ struct BenchMel: ParsableCommand {
                          librosa.feature.melspectrogram + power_to_db does;
               front-end  the whole CLAP profile (int16 round trip and padding where the profile
                          has them, log-mel, fusion stacking) via CLAPFrontEnd.features.
-            Each is run once untimed, then --runs times; the median and the minimum are reported.
+            Each is run once untimed, then --runs times; the median and the minimum wall time are
+            reported, and the median CPU time of the thread (less affected by other processes
+            sharing the machine).
+
+            --engine fftw times the FFTW + Swift twin of the double-precision log-mel instead of the
+            frame-block C kernel (automatic: AVX-512, AVX2 or portable, chosen at run time).
 
             The array is --input (a float32 .npy, as Scripts/bench/bench_frontend.py writes it, so
             Python and Swift time the same samples) or, without it, a generated 10 s signal.
@@ -26,6 +31,7 @@ struct BenchMel: ParsableCommand {
               swift build -c release
               .build/release/audio-index bench mel
               .build/release/audio-index bench mel --profile hf --runs 51 --format json
+              .build/release/audio-index bench mel --engine fftw
               python3 Scripts/bench/bench_frontend.py     # runs this command and librosa side by side
             """
     )
@@ -41,6 +47,14 @@ struct BenchMel: ParsableCommand {
 
     @Option(help: "STFT precision: double (what the front ends use) or single (FFTW float32, for comparison).")
     var precision: FFTPrecision = .double
+
+    enum Engine: String, ExpressibleByArgument, CaseIterable {
+        case automatic
+        case fftw
+    }
+
+    @Option(help: "Log-mel engine: automatic (the frame-block C kernel) or fftw (its FFTW + Swift twin).")
+    var engine: Engine = .automatic
 
     @Option(help: "A float32 .npy array of 48 kHz samples to use instead of the generated signal.")
     var input: String?
@@ -73,20 +87,26 @@ struct BenchMel: ParsableCommand {
         case .hf: frontEndProfile = .hf(.clapHTSATFused)
         }
         let frontEnd = try CLAPFrontEnd(profile: frontEndProfile)
-        let logMel = LogMelSpectrogram(fftSize: 1024, hopLength: 480, filterBank: frontEnd.filterBank, precision: precision)
+        let logMel = LogMelSpectrogram(fftSize: 1024, hopLength: 480, filterBank: frontEnd.filterBank, precision: precision,
+                                       engine: engine == .fftw ? .fftw : .automatic)
         StandardError.writeLine("bench mel: \(samples.count) samples, profile \(frontEnd.profileName), \(precision.rawValue) STFT, "
+                                + "log-mel by \(logMel.engineDescription), front end by \(frontEnd.logMelEngineDescription), "
                                 + "\(runs) runs, 1 thread; \(RealFFT.libraryVersion), \(BLAS.configuration)")
 
-        var cases: [(name: String, times: [Double])] = []
-        cases.append(("logmel", try BenchTiming.times(runs: runs) { _ = logMel(samples) }))
-        cases.append(("front-end", try BenchTiming.times(runs: runs) { _ = try frontEnd.features(samples) }))
+        var cases: [(name: String, times: [Double], cpu: [Double])] = []
+        var cpu: [Double] = []
+        let logMelTimes = try BenchTiming.times(runs: runs) { cpu.append(Self.threadCPU { _ = logMel(samples) }) }
+        cases.append(("logmel", logMelTimes, Array(cpu.dropFirst())))
+        cpu = []
+        let frontEndTimes = try BenchTiming.times(runs: runs) { cpu.append(try Self.threadCPU { _ = try frontEnd.features(samples) }) }
+        cases.append(("front-end", frontEndTimes, Array(cpu.dropFirst())))
 
         for c in cases {
-            let median = BenchTiming.median(c.times), best = c.times.min()!
+            let median = BenchTiming.median(c.times), best = c.times.min()!, cpuMedian = BenchTiming.median(c.cpu)
             switch format {
             case .text:
-                print(String(format: "%-10@ median %8.3f ms   min %8.3f ms   %7.0f× realtime", c.name as NSString,
-                             median * 1e3, best * 1e3, Double(samples.count) / 48_000 / median))
+                print(String(format: "%-10@ median %8.3f ms   min %8.3f ms   cpu %8.3f ms   %7.0f× realtime", c.name as NSString,
+                             median * 1e3, best * 1e3, cpuMedian * 1e3, Double(samples.count) / 48_000 / median))
             case .json:
                 var json = JSONLine()
                 json.add("case", c.name)
@@ -96,9 +116,20 @@ struct BenchMel: ParsableCommand {
                 json.add("runs", runs)
                 json.add("median_ms", median * 1e3)
                 json.add("min_ms", best * 1e3)
+                json.add("cpu_median_ms", cpuMedian * 1e3)
+                json.add("engine", c.name == "logmel" ? logMel.engineDescription : frontEnd.logMelEngineDescription)
                 print(json.text)
             }
         }
+    }
+
+    /// CPU time of the calling thread spent in `body`, in seconds (CLOCK_THREAD_CPUTIME_ID).
+    static func threadCPU(_ body: () throws -> Void) rethrows -> Double {
+        var start = timespec(), end = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
+        try body()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
+        return Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) * 1e-9
     }
 
     /// 10 s of a chirp (100 Hz → 12 kHz) plus low-passed noise, peak below 0.7; deterministic.

@@ -55,6 +55,8 @@ public final class CLAPFrontEnd {
     public var melBins: Int { recipe.melBins }
     public var isFusion: Bool { recipe.fusion }
     public var filterBank: MelFilterBank { recipe.filterBank }
+    /// What computes the log-mel ("frame blocks (avx512, 8 lanes)" with the C kernel), for reports.
+    public var logMelEngineDescription: String { logMel.engineDescription }
 
     // MARK: - Features
 

@@ -10,8 +10,9 @@ import LinearAlgebra
 ///   optional `top_db` clip, then rounded to float32 — `audio_utils.spectrogram(..., mel_filters,
 ///   log_mel="dB")`, which returns float32.
 ///
-/// With the default double-precision STFT (`FFTPrecision.double`) the mel product is computed
-/// frame by frame from the double power, each band summing only its own run of nonzero bins
+/// With the default double-precision STFT (`FFTPrecision.double`) and engine (`LogMelEngine.automatic`)
+/// the whole chain up to the mel power runs in the C frame-block kernel (`FrameBlockLogMel`); with
+/// `.fftw` (its twin) the mel product is computed frame by frame from the double power, each band summing only its own run of nonzero bins
 /// (`MelBandRanges`) in double precision and rounding once — closer to exact arithmetic than the
 /// torch references' float32 product, and about 30× fewer multiply-adds than a dense product over
 /// the active bins. With `FFTPrecision.single` the power is rounded to the bank's precision and
@@ -32,9 +33,14 @@ public final class LogMelSpectrogram {
     private let activeWeightsFloat: Matrix<Float>?
     private let activeWeightsDouble: Matrix<Double>?
     private let bands: MelBandRanges
+    /// The frame-block kernel, when the engine and FFT size allow it (double precision only).
+    private let kernel: FrameBlockLogMel?
 
+    /// `engine` chooses who computes the double-precision STFT and band sums: the C frame-block
+    /// kernel (`.automatic`, the default) or FFTW + Swift (`.fftw`, its slow twin). Ignored for
+    /// `FFTPrecision.single`.
     public init(fftSize: Int, hopLength: Int, filterBank: MelFilterBank, amin: Double = 1e-10, topDB: Double? = nil,
-                precision: FFTPrecision = .double) {
+                precision: FFTPrecision = .double, engine: LogMelEngine = .automatic) {
         precondition(filterBank.frequencyBins == fftSize / 2 + 1,
                      "filter bank has \(filterBank.frequencyBins) frequency rows, an FFT of \(fftSize) gives \(fftSize / 2 + 1)")
         spectrogram = PowerSpectrogram(fftSize: fftSize, hopLength: hopLength, precision: precision)
@@ -50,12 +56,38 @@ public final class LogMelSpectrogram {
             activeWeightsDouble = w.rows(filterBank.activeBins)
         }
         bands = MelBandRanges(filterBank)
+        let instructionSet: KernelInstructionSet?
+        switch engine {
+        // The portable (2-lane) kernel is not faster than FFTW: without AVX2, keep the FFTW path.
+        case .automatic: instructionSet = KernelInstructionSet.best >= .avx2 ? .best : nil
+        case .fftw: instructionSet = nil
+        case .frameBlocks(let requested): instructionSet = requested
+        }
+        if let instructionSet, precision == .double, !filterBank.activeBins.isEmpty {
+            kernel = FrameBlockLogMel(fftSize: fftSize, hopLength: hopLength, window: spectrogram.window,
+                                      activeBins: filterBank.activeBins, bands: bands, instructionSet: instructionSet)
+        } else {
+            kernel = nil
+        }
+    }
+
+    /// What computes the log-mel, for reports: "frame blocks (avx512, 8 lanes)", "FFTW double" or
+    /// "FFTW single".
+    public var engineDescription: String {
+        if let kernel { return "frame blocks (\(kernel.instructionSet), \(kernel.lanes) lanes)" }
+        return spectrogram.precision == .double ? "FFTW double" : "FFTW single"
     }
 
     public var melBins: Int { filterBank.melBins }
 
     /// `[frames × melBins]` log-mel in dB.
     public func callAsFunction(_ samples: [Float]) -> Matrix<Float> {
+        if let kernel, case .float32 = filterBank.weights {
+            // Mel power rounded to float32 and `Decibels.powerToDB` in one pass, in the kernel.
+            var mel = kernel.decibelsFloat(samples, amin: Float(amin))
+            if let topDB { Decibels.clip(&mel.values, topDB: Float(topDB)) }
+            return mel
+        }
         switch melPower(samples) {
         case .float32(var mel):
             Decibels.powerToDB(&mel.values, amin: Float(amin))
@@ -92,6 +124,11 @@ public final class LogMelSpectrogram {
     /// to `T`. Same values as `power(…) · W` up to that rounding (float32 banks are widened
     /// exactly); the dense `gemm` path remains for `FFTPrecision.single`.
     private func bandProduct<T: BinaryFloatingPoint & Sendable>(_ samples: [Float]) -> Matrix<T> {
+        if let kernel {
+            // The kernel does the same sums (its own order within a band, also in double) and rounds once.
+            if T.self == Float.self { return kernel.melPowerFloat(samples) as! Matrix<T> }
+            if T.self == Double.self { return kernel.melPower(samples) as! Matrix<T> }
+        }
         var out = Matrix<T>(rows: frames(samples), columns: melBins)
         let mels = melBins
         out.values.withUnsafeMutableBufferPointer { result in
