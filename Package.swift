@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "Manifest", "Diagnostics", "AudioIO", "TestSupport"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Diagnostics", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "Diagnostics", "NumPyFormat", "TestSupport"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "CLAPAudioTests", dependencies: ["CLAPAudio", "CLAPFrontEnd", "AudioIO", "DSP", "Weights", "NN", "LinearAlgebra", "Diagnostics", "TestSupport"]),
         .testTarget(name: "CLAPTextTests", dependencies: ["CLAPText", "NN", "Weights", "Tokenizer", "Diagnostics", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "CLAPAudio", "CLAPFrontEnd", "Catalog", "VectorIndex", "Weights", "AudioIO", "FileIO", "NumPyFormat", "TestSupport"]),

@@ -1,9 +1,13 @@
 import ArgumentParser
 import CLAPText
 import Diagnostics
+import FileIO
 import Foundation
 import LinearAlgebra
 import Tokenizer
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `audio-index bench text`: load time, single-query latency and throughput of the CLAP text tower,
 /// with the two physical floors of a short query measured in the same run.
@@ -12,12 +16,19 @@ struct BenchText: ParsableCommand {
         commandName: "text",
         abstract: "Benchmark the CLAP text encoder: model load, one short query, many queries (1 thread).",
         discussion: """
-            Times, on one thread (BLAS included):
-              load      CLAPTextEncoder.load(model:) — open and map model.safetensors, bind every tensor
-                        strictly (copying it into the layers), read the tokenizer (median of --runs;
-                        the tokenizer alone is reported too)
+            Times, on one BLAS thread:
+              load      CLAPTextEncoder.load(model:) — map model.safetensors, bind every tensor strictly
+                        (F32 weights borrowed from the map, nothing copied), read the tokenizer (median
+                        of --runs; the tokenizer alone is reported too), beside a same-run baseline:
+                        reading every page of the weight file once (a SIMD sum over the mapped bytes).
+                        With --cold the file's pages are dropped from the page cache before each run
+                        (posix_fadvise DONTNEED, this file only) and the first query after the load,
+                        which pages the weights in, is timed too.
               single    one query of --tokens ids (<s> … </s>), unpadded (median of --runs)
-              batch     --queries queries of --tokens ids each, embed(tokenIDs:) (one timed run)
+              batch     --queries queries of --tokens ids each through embed(tokenIDs:threads:), which
+                        runs the dense layers of many queries as one sgemm (median of --batch-runs),
+                        with the CPU time / wall time of the process over those runs
+              one-by-one  the first min(--queries, 100) queries, one embed call each (median of 3)
             and the floors of one query, measured in the same run:
               bandwidth streaming every weight the query reads once (a SIMD sum; median of --runs):
                         weight bytes ÷ memory bandwidth
@@ -32,6 +43,7 @@ struct BenchText: ParsableCommand {
             EXAMPLES
               swift build -c release
               .build/release/audio-index bench text --model /tmp/audio-index-bench-text/model
+              .build/release/audio-index bench text --model /tmp/audio-index-bench-text/model --cold --threads 2
             """
     )
 
@@ -50,32 +62,70 @@ struct BenchText: ParsableCommand {
     @Option(help: "Timed runs of the load, single-query and floor cases; the median is reported.")
     var runs = 7
 
+    @Option(help: "Timed runs of the throughput case; the median is reported.")
+    var batchRuns = 3
+
+    @Option(help: "Workers in the throughput case (BLAS stays at 1 thread; each worker takes whole chunks of queries).")
+    var threads = 1
+
+    @Flag(help: "Drop the weight file from the page cache before each load run (posix_fadvise; needs no privileges).")
+    var cold = false
+
     @Option(help: "Output format: text (lines) or json (one object per case and line).")
     var format: OutputFormat = .text
 
     func validate() throws {
-        guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+        guard runs >= 1, batchRuns >= 1 else { throw ValidationError("--runs and --batch-runs must be at least 1") }
         guard tokens >= 2 else { throw ValidationError("--tokens must be at least 2 (<s> and </s>)") }
         guard queries >= 1 else { throw ValidationError("--queries must be at least 1") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
         BLAS.setThreadCount(1)
         let url = URL(fileURLWithPath: model), tok = tokenizer.map { URL(fileURLWithPath: $0) }
-        var encoder = try CLAPTextEncoder.load(model: url, tokenizer: tok)
-        let load = try BenchTiming.medianSeconds(runs: runs) { encoder = try CLAPTextEncoder.load(model: url, tokenizer: tok) }
-        let tokenizerFolder = tok ?? url
-        let tokenizerLoad = try BenchTiming.medianSeconds(runs: runs) { _ = try ByteLevelBPETokenizer(folder: tokenizerFolder) }
-        let c = encoder.config
+        var loaded: CLAPTextEncoder? = try CLAPTextEncoder.load(model: url, tokenizer: tok)
+        let weightFile = loaded!.weightsPath
+        let c = loaded!.config
         guard tokens <= c.maxTokens else { throw ValidationError("--tokens \(tokens) exceeds the model's \(c.maxTokens) positions") }
-        StandardError.writeLine("bench text: \(encoder.fingerprint); \(BLAS.configuration); 1 thread")
-
-        // Queries: <s>, distinct ordinary ids, </s>.
+        StandardError.writeLine("bench text: \(loaded!.fingerprint); \(BLAS.configuration); weights borrowed from the map: \(loaded!.weightsAreBorrowed)")
         func query(_ q: Int) -> [Int] { [0] + (0..<(tokens - 2)).map { 4 + (q * 7919 + $0 * 104_729) % (c.vocabSize - 8) } + [2] }
         var sink: Float = 0
+
+        // Load, warm or cold, beside reading the file's pages once. Nothing may map the file while its
+        // pages are dropped (the kernel keeps mapped pages), hence the release of the previous encoder.
+        var firstQuery: [Double] = [], loads: [Double] = [], pageReads: [Double] = []
+        let clock = ContinuousClock()
+        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+        for _ in 0..<runs {
+            loaded = nil
+            if cold { Self.dropFromPageCache(weightFile) }
+            do {
+                let mapped = try MappedFile(path: weightFile)
+                pageReads.append(seconds(clock.measure { sink += Self.sumBytes(mapped.bytes) }))
+            }
+            if cold { Self.dropFromPageCache(weightFile) }
+            loads.append(seconds(try clock.measure { loaded = try CLAPTextEncoder.load(model: url, tokenizer: tok) }))
+            if cold, let e = loaded { firstQuery.append(seconds(clock.measure { sink += e.embed(tokenIDs: [query(0)])[0][0] })) }
+        }
+        let encoder = loaded!
+        let load = BenchTiming.median(loads), pageRead = BenchTiming.median(pageReads)
+        let fileBytes = (try? FileManager.default.attributesOfItem(atPath: weightFile)[.size] as? Int) ?? 0
+        let tokenizerFolder = tok ?? url
+        let tokenizerLoad = try BenchTiming.medianSeconds(runs: runs) { _ = try ByteLevelBPETokenizer(folder: tokenizerFolder) }
+
         let single = try BenchTiming.medianSeconds(runs: runs) { sink += encoder.embed(tokenIDs: [query(0)])[0][0] }
         let batchIDs = (0..<queries).map(query)
-        let batch = try BenchTiming.times(runs: 1) { sink += encoder.embed(tokenIDs: batchIDs).last![0] }[0]
+        let cpuBefore = Self.cpuSeconds()
+        let batchTimes = try BenchTiming.times(runs: batchRuns) { sink += encoder.embed(tokenIDs: batchIDs, threads: threads).last![0] }
+        let cpuAfter = Self.cpuSeconds()
+        let batch = BenchTiming.median(batchTimes)
+        // CPU over wall for the timed runs and the warm-up (all run the same work).
+        let utilisation = (cpuAfter - cpuBefore) / (batchTimes.reduce(0, +) * Double(batchRuns + 1) / Double(batchRuns))
+        let oneByOneCount = min(queries, 100)
+        let oneByOne = try BenchTiming.medianSeconds(runs: 3) {
+            for q in batchIDs.prefix(oneByOneCount) { sink += encoder.embed(tokenIDs: [q])[0][0] }
+        }
 
         let bandwidthTime = try BenchTiming.medianSeconds(runs: runs) { sink += encoder.streamWeights() }
         let bytes = encoder.streamedWeightBytes
@@ -85,30 +135,66 @@ struct BenchText: ParsableCommand {
         let floor = max(bandwidthTime, computeTime)
         if sink.isNaN { StandardError.writeLine("bench text: NaN in the outputs") }
 
+        let coldFirst = firstQuery.isEmpty ? nil : BenchTiming.median(firstQuery)
         switch format {
         case .text:
             func ms(_ s: Double) -> String { String(format: "%.2f ms", s * 1e3) }
-            print("load (map + bind + tokenizer): \(ms(load)), of which the tokenizer \(ms(tokenizerLoad))")
+            print("load\(cold ? " (cold page cache)" : "") (map + bind + tokenizer): \(ms(load)), of which the tokenizer \(ms(tokenizerLoad)); "
+                  + "baseline: reading the \(String(format: "%.1f", Double(fileBytes) / 1e6)) MB weight file's pages once \(ms(pageRead))"
+                  + (coldFirst.map { "; first query after the cold load \(ms($0))" } ?? ""))
             print("single \(tokens)-token query: \(ms(single)) = \(String(format: "%.2f", single / floor)) × floor")
-            print("\(queries) queries: \(String(format: "%.2f s", batch)), \(String(format: "%.1f", Double(queries) / batch)) queries/s")
+            print("\(queries) queries, batched, \(threads) worker(s): \(String(format: "%.3f s", batch)), \(String(format: "%.1f", Double(queries) / batch)) queries/s, "
+                  + "CPU \(String(format: "%.0f", utilisation * 100))% of one core")
+            print("\(oneByOneCount) queries one call each: \(String(format: "%.1f", Double(oneByOneCount) / oneByOne)) queries/s")
             print("floor: bandwidth \(ms(bandwidthTime)) (\(String(format: "%.1f", Double(bytes) / 1e6)) MB at "
                   + "\(String(format: "%.1f", Double(bytes) / bandwidthTime / 1e9)) GB/s), compute \(ms(computeTime)) "
                   + "(\(String(format: "%.2f", flops / 1e9)) GFLOP at \(String(format: "%.1f", rate / 1e9)) GFLOP/s)")
         case .json:
-            var a = JSONLine(); a.add("case", "load"); a.add("median_s", load); a.add("tokenizer_s", tokenizerLoad); print(a.text)
+            var a = JSONLine(); a.add("case", "load"); a.add("median_s", load); a.add("tokenizer_s", tokenizerLoad); a.add("cold", cold)
+            a.add("file_bytes", fileBytes); a.add("page_read_s", pageRead)
+            if let coldFirst { a.add("first_query_s", coldFirst) }
+            print(a.text)
             var b = JSONLine(); b.add("case", "single"); b.add("tokens", tokens); b.add("median_s", single); b.add("floor_ratio", single / floor); print(b.text)
             var d = JSONLine(); d.add("case", "batch"); d.add("queries", queries); d.add("tokens", tokens); d.add("seconds", batch)
-            d.add("queries_per_s", Double(queries) / batch); print(d.text)
+            d.add("queries_per_s", Double(queries) / batch); d.add("threads", threads); d.add("cpu_utilisation", utilisation); print(d.text)
+            var e = JSONLine(); e.add("case", "one_by_one"); e.add("queries", oneByOneCount); e.add("queries_per_s", Double(oneByOneCount) / oneByOne); print(e.text)
             var f = JSONLine(); f.add("case", "floor"); f.add("weight_bytes", bytes); f.add("bandwidth_s", bandwidthTime)
             f.add("bandwidth_gb_per_s", Double(bytes) / bandwidthTime / 1e9); f.add("flops", flops); f.add("sgemm_flops_per_s", rate)
             f.add("compute_s", computeTime); f.add("floor_s", floor); print(f.text)
         }
     }
 
+    /// Drops the clean cached pages of `path` (the kernel skips pages some process still maps).
+    static func dropFromPageCache(_ path: String) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED))
+    }
+
+    /// A wrapping sum of every byte, 64 at a time: touches every page of a mapping once.
+    static func sumBytes(_ bytes: UnsafeRawBufferPointer) -> Float {
+        guard let base = bytes.baseAddress else { return 0 }
+        var acc = SIMD64<UInt8>(), k = 0
+        while k + 64 <= bytes.count {
+            acc &+= base.loadUnaligned(fromByteOffset: k, as: SIMD64<UInt8>.self)
+            k += 64
+        }
+        return Float(acc.wrappedSum())
+    }
+
+    /// User + system CPU seconds of this process so far.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+        return s(usage.ru_utime) + s(usage.ru_stime)
+    }
+
     /// FLOP/s of sgemm (x·Wᵀ, x of `tokens` rows) over the products one layer makes, each repeated on
-    /// the same cache-warm matrices: QKV [3H, H], output [H, H], intermediate [I, H], output [H, I].
+    /// the same cache-warm matrices: query, key, value and output [H, H], intermediate [I, H], output [H, I].
     static func sgemmRate(tokens t: Int, hidden h: Int, intermediate i: Int, runs: Int) throws -> Double {
-        let shapes = [(3 * h, h), (h, h), (i, h), (h, i)]
+        let shapes = [(h, h), (h, h), (h, h), (h, h), (i, h), (h, i)]
         var total = 0.0, flops = 0.0
         for (n, k) in shapes {
             let w = [Float](repeating: 0.001, count: n * k), x = [Float](repeating: 0.5, count: t * k)

@@ -8,10 +8,14 @@ import Weights
 ///
 /// Reference: laion_clap `CLAP.get_text_embedding` (model.py:698-718, `F.normalize(encode_text(x))`) and
 /// transformers `ClapModel.get_text_features` (modeling_clap.py:1466-1496); both feed RoBERTa padded
-/// batches (77 / 64 tokens). This encoder runs each query alone on its real tokens only: padded keys get
+/// batches (77 / 64 tokens). This encoder runs each query on its real tokens only: padded keys get
 /// weight exactly 0 in the reference, positions of real tokens do not depend on padding and the pooler
-/// reads token 0, so the result is the same up to rounding (`CLAPTextTests` proves it), and a query's bits
-/// never depend on what else is in the batch.
+/// reads token 0, so the result is the same up to rounding (`CLAPTextTests` proves it). Many queries share
+/// each dense-layer sgemm (rows concatenated) while attention stays per query, and a query's bits never
+/// depend on what else is in the batch (`embed(tokenIDs:threads:)`).
+///
+/// Float32 weights are read in place from the memory-mapped checkpoint (`WeightStorage`), so loading
+/// binds without copying them; the encoder keeps the file mapped while it lives.
 ///
 /// Immutable after loading and `Sendable`: one loaded encoder serves concurrent `embed` calls; each call
 /// owns its scratch memory.
@@ -108,54 +112,97 @@ public struct CLAPTextEncoder: Sendable {
         return ids
     }
 
+    /// Token rows run through the dense layers together: enough for sgemm to leave its small-m regime, small
+    /// enough that a worker's scratch stays near 16 MB at roberta-base size (≈ 30 KB per row).
+    public static let rowsPerChunk = 512
+
     /// Embeddings of already-tokenised, unpadded queries (each 1…`config.maxTokens` valid ids).
+    ///
+    /// Queries are taken in chunks of up to `rowsPerChunk` token rows; within a chunk every dense layer
+    /// (query/key/value, attention output, feed-forward, pooler, projection) is one sgemm over the rows of
+    /// all its queries, while attention stays within each query. A row of those products is the same bits
+    /// for any number of rows around it (`RowIndependenceTests`), so a query's embedding does not depend on
+    /// what else is in the batch, its position, or `threads` (`CLAPTextUnpaddedTests`).
+    ///
+    /// - Parameter threads: chunks are spread over this many workers, each with its own scratch. Keep BLAS
+    ///   at one thread (`BLAS.setThreadCount(1)`) when using more than one.
     public func embed(tokenIDs: [[Int]], threads: Int = 1) -> [[Float]] {
         let n = tokenIDs.count
         guard n > 0 else { return [] }
         let d = config.projectionDim
-        let longest = tokenIDs.map(\.count).max() ?? 1
+        let longest = max(1, tokenIDs.map(\.count).max() ?? 1)
+        let totalRows = tokenIDs.reduce(0) { $0 + $1.count }
+        let wanted = max(1, threads)
+        let budget = max(longest, min(Self.rowsPerChunk, (totalRows + wanted - 1) / wanted))
+        let chunks = Self.chunks(tokenIDs, rows: budget)
+        let maxQueries = chunks.map(\.count).max()!
         let out = RowBuffer(rows: n, columns: d)
-        let workers = max(1, min(threads, n))
+        let workers = min(wanted, chunks.count)
         let work: @Sendable (Int) -> Void = { worker in
-            let scratch = TextScratch(config: config, maxTokens: max(longest, 1))
-            var i = worker
-            while i < n {
-                forward(ids: tokenIDs[i], scratch, stages: nil)
-                out.set(row: i, from: scratch.embedding)
-                i += workers
+            let scratch = TextScratch(config: config, maxRows: budget, maxQueries: maxQueries, longestQuery: longest)
+            var c = worker
+            while c < chunks.count {
+                let chunk = chunks[c]
+                forward(tokenIDs[chunk], scratch, stages: nil)
+                for (k, i) in chunk.enumerated() { out.set(row: i, from: scratch.embedding + k * d) }
+                c += workers
             }
         }
         if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
         return out.rows()
     }
 
+    /// Consecutive runs of queries of at most `rows` token rows each (a longer query alone).
+    static func chunks(_ tokenIDs: [[Int]], rows budget: Int) -> [Range<Int>] {
+        var chunks: [Range<Int>] = []
+        var start = 0, rows = 0
+        for (i, ids) in tokenIDs.enumerated() {
+            if rows + ids.count > budget, i > start {
+                chunks.append(start..<i)
+                start = i
+                rows = 0
+            }
+            rows += ids.count
+        }
+        chunks.append(start..<tokenIDs.count)
+        return chunks
+    }
+
     /// Every intermediate of one query (unpadded ids), for parity tests.
     public func stages(ids: [Int]) -> TextEncoderStages {
-        let scratch = TextScratch(config: config, maxTokens: max(ids.count, 1))
+        let scratch = TextScratch(config: config, maxRows: max(ids.count, 1), maxQueries: 1, longestQuery: max(ids.count, 1))
         var stages = TextEncoderStages(tokens: ids.count, embeddings: [], layers: [], pooler: [], projection: [], embedding: [])
-        forward(ids: ids, scratch, stages: &stages)
+        withUnsafeMutablePointer(to: &stages) { forward([ids][...], scratch, stages: $0) }
         return stages
     }
 
-    /// The forward pass on `scratch`; the embedding ends in `scratch.embedding`.
-    func forward(ids: [Int], _ s: TextScratch, stages: UnsafeMutablePointer<TextEncoderStages>?) {
-        precondition(!ids.isEmpty && ids.count <= s.maxTokens && ids.count <= config.maxTokens, "bad token count \(ids.count)")
-        precondition(ids.allSatisfy { $0 >= 0 && $0 < config.vocabSize }, "token id outside the vocabulary")
-        let t = ids.count, h = config.hiddenSize, d = config.projectionDim
+    /// The forward pass of the queries `batch` on `s`; query k's embedding ends in row k of `s.embedding`.
+    /// `stages` (one query only) receives every intermediate.
+    func forward(_ batch: ArraySlice<[Int]>, _ s: TextScratch, stages: UnsafeMutablePointer<TextEncoderStages>?) {
+        precondition(!batch.isEmpty && batch.count <= s.maxQueries && (stages == nil || batch.count == 1), "bad batch of \(batch.count)")
+        let h = config.hiddenSize, d = config.projectionDim
+        var queries: [Range<Int>] = []
+        queries.reserveCapacity(batch.count)
+        var t = 0
+        for ids in batch {
+            precondition(!ids.isEmpty && ids.count <= s.longestQuery && ids.count <= config.maxTokens, "bad token count \(ids.count)")
+            precondition(ids.allSatisfy { $0 >= 0 && $0 < config.vocabSize }, "token id outside the vocabulary")
+            precondition(t + ids.count <= s.maxRows, "chunk larger than its scratch")
+            embeddings.apply(ids: ids, into: s.x + t * h)
+            queries.append(t..<(t + ids.count))
+            t += ids.count
+        }
         func copy(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> [Float] { Array(UnsafeBufferPointer(start: p, count: n)) }
-        embeddings.apply(ids: ids, into: s.x)
         stages?.pointee.embeddings = copy(s.x, t * h)
-        encoder.apply(rows: t, s, afterLayer: stages.map { st in { _ in st.pointee.layers.append(copy(s.x, t * h)) } })
-        pooler.apply(first: s.x, into: s.pooled)
+        encoder.apply(rows: t, queries: queries, s, afterLayer: stages.map { st in { _ in st.pointee.layers.append(copy(s.x, t * h)) } })
+        for (k, q) in queries.enumerated() { (s.first + k * h).update(from: s.x + q.lowerBound * h, count: h) }
+        let count = queries.count
+        pooler.apply(first: s.first, queries: count, into: s.pooled)
         stages?.pointee.pooler = copy(s.pooled, h)
-        projection.apply(s.pooled, hidden: s.hidden, into: s.embedding)
+        projection.apply(s.pooled, queries: count, hidden: s.hidden, into: s.embedding)
         stages?.pointee.projection = copy(s.embedding, d)
-        Activation.l2NormalizeRows(s.embedding, rows: 1, columns: d)
+        Activation.l2NormalizeRows(s.embedding, rows: count, columns: d)
         stages?.pointee.embedding = copy(s.embedding, d)
-    }
-
-    func forward(ids: [Int], _ s: TextScratch, stages: inout TextEncoderStages) {
-        withUnsafeMutablePointer(to: &stages) { forward(ids: ids, s, stages: $0) }
     }
 
     // MARK: Benchmark support
@@ -163,10 +210,9 @@ public struct CLAPTextEncoder: Sendable {
     /// Bytes of weights every query reads: all layers, the pooler and the projection (the word-embedding
     /// table is only read at the query's rows). One short query is bound by streaming these.
     public var streamedWeightBytes: Int {
-        var n = pooler.dense.weight.count + pooler.dense.bias!.count
-        for l in [projection.linear1, projection.linear2] { n += l.weight.count + l.outFeatures }
+        var n = 0
+        for l in denseLayers { n += l.weight.count + l.outFeatures }
         for layer in encoder.layers {
-            for l in [layer.attention.qkv, layer.attentionOutput, layer.intermediate, layer.output] { n += l.weight.count + l.outFeatures }
             n += 2 * (layer.attentionNorm.dimension + layer.outputNorm.dimension)
         }
         return n * MemoryLayout<Float>.size
@@ -175,8 +221,8 @@ public struct CLAPTextEncoder: Sendable {
     /// Reads every streamed weight once (their sum, so the reads cannot be elided): the time this takes is
     /// the memory-bandwidth floor of one query's latency.
     public func streamWeights() -> Float {
-        func sum(_ a: [Float]) -> Float {
-            a.withUnsafeBufferPointer { b in
+        func sum<C: Collection>(_ a: C) -> Float where C.Element == Float {
+            a.withContiguousStorageIfAvailable { b in
                 var acc = SIMD8<Float>(), k = 0
                 let p = b.baseAddress!
                 while k + 8 <= b.count {
@@ -186,13 +232,26 @@ public struct CLAPTextEncoder: Sendable {
                 var s = acc.sum()
                 while k < b.count { s += p[k]; k += 1 }
                 return s
-            }
+            }!
         }
-        var total = sum(pooler.dense.weight) + sum(projection.linear1.weight) + sum(projection.linear2.weight)
+        var total: Float = 0
+        for l in denseLayers { total += sum(l.weight) + sum(l.bias!) }
         for layer in encoder.layers {
-            for l in [layer.attention.qkv, layer.attentionOutput, layer.intermediate, layer.output] { total += sum(l.weight) + sum(l.bias!) }
+            for norm in [layer.attentionNorm, layer.outputNorm] { total += sum(norm.weight) + sum(norm.bias) }
         }
         return total
+    }
+
+    /// Every matrix product with weights a query runs: per layer query, key, value, attention output,
+    /// intermediate, output; then the pooler and the two projection layers.
+    var denseLayers: [Linear] {
+        encoder.layers.flatMap { l in [l.attention.query, l.attention.key, l.attention.value, l.attentionOutput, l.intermediate, l.output] }
+            + [pooler.dense, projection.linear1, projection.linear2]
+    }
+
+    /// True when every dense-layer weight and the embedding tables are read in place from the mapped file.
+    public var weightsAreBorrowed: Bool {
+        denseLayers.allSatisfy(\.weight.isBorrowed) && embeddings.wordEmbeddings.isBorrowed && embeddings.positionEmbeddings.isBorrowed
     }
 
     // MARK: Slow twin

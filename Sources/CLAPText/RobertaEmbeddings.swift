@@ -8,16 +8,16 @@ import NN
 /// unpadded), so token `t` is at position `2 + t`, which is what it has inside a padded batch too.
 struct RobertaEmbeddings: Sendable {
     let config: RobertaTextConfig
-    let wordEmbeddings: [Float]        // "embeddings.word_embeddings.weight"       [V, H]
-    let positionEmbeddings: [Float]    // "embeddings.position_embeddings.weight"   [P, H]
+    let wordEmbeddings: WeightStorage       // "embeddings.word_embeddings.weight"       [V, H], borrowed when mapped
+    let positionEmbeddings: WeightStorage   // "embeddings.position_embeddings.weight"   [P, H]
     let tokenTypeEmbeddings: [Float]   // "embeddings.token_type_embeddings.weight" [types, H]
     let layerNorm: LayerNorm           // "embeddings.LayerNorm"
 
     init(_ w: inout TextWeightBinding, _ c: RobertaTextConfig) throws {
         config = c
         let h = c.hiddenSize
-        wordEmbeddings = try w.take("text_branch.embeddings.word_embeddings.weight", [c.vocabSize, h])
-        positionEmbeddings = try w.take("text_branch.embeddings.position_embeddings.weight", [c.maxPositionEmbeddings, h])
+        wordEmbeddings = try w.storage("text_branch.embeddings.word_embeddings.weight", [c.vocabSize, h])
+        positionEmbeddings = try w.storage("text_branch.embeddings.position_embeddings.weight", [c.maxPositionEmbeddings, h])
         tokenTypeEmbeddings = try w.take("text_branch.embeddings.token_type_embeddings.weight", [c.typeVocabSize, h])
         layerNorm = LayerNorm(weight: try w.take("text_branch.embeddings.LayerNorm.weight", [h]),
                               bias: try w.take("text_branch.embeddings.LayerNorm.bias", [h]), epsilon: c.layerNormEps)

@@ -7,10 +7,10 @@ struct RobertaEncoder: Sendable {
         layers = try (0..<c.numHiddenLayers).map { try RobertaLayer(&w, index: $0, c) }
     }
 
-    /// s.x: [T, H] → [T, H]; `afterLayer(i)` sees s.x after layer i (stage capture for tests).
-    func apply(rows t: Int, _ s: TextScratch, afterLayer: ((Int) -> Void)? = nil) {
+    /// s.x: [T, H] → [T, H] for the rows of `queries`; `afterLayer(i)` sees s.x after layer i (stage capture for tests).
+    func apply(rows t: Int, queries: [Range<Int>], _ s: TextScratch, afterLayer: ((Int) -> Void)? = nil) {
         for (i, layer) in layers.enumerated() {
-            layer.apply(rows: t, s)
+            layer.apply(rows: t, queries: queries, s)
             afterLayer?(i)
         }
     }

@@ -8,18 +8,17 @@ struct RobertaPooler: Sendable {
 
     init(_ w: inout TextWeightBinding, _ c: RobertaTextConfig) throws {
         let h = c.hiddenSize
-        dense = Linear(weight: try w.take("text_branch.pooler.dense.weight", [h, h]),
-                       bias: try w.take("text_branch.pooler.dense.bias", [h]), inFeatures: h, outFeatures: h)
+        dense = try w.linear("text_branch.pooler.dense", in: h, out: h)
     }
 
-    /// first: the `<s>` row [H] → out [H].
-    func apply(first: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        dense.apply(first, rows: 1, into: out)
-        Activation.tanh(out, count: dense.outFeatures)
+    /// first: the `<s>` rows of `q` queries [Q, H] → out [Q, H].
+    func apply(first: UnsafePointer<Float>, queries q: Int, into out: UnsafeMutablePointer<Float>) {
+        dense.apply(first, rows: q, into: out)
+        Activation.tanh(out, count: q * dense.outFeatures)
     }
 
     func reference(first: [Float]) -> [Float] {
-        NNReference.linear(first, rows: 1, weight: dense.weight, bias: dense.bias, inFeatures: dense.inFeatures,
+        NNReference.linear(first, rows: 1, weight: dense.weight.array, bias: dense.bias, inFeatures: dense.inFeatures,
                            outFeatures: dense.outFeatures).map { Float(Foundation.tanh(Double($0))) }
     }
 }

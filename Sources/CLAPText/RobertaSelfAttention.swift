@@ -6,46 +6,51 @@ import NN
 /// `softmax(Q·Kᵀ / sqrt(headDim) + mask) · V`, heads side by side in `[T, H]` (head `h` in columns
 /// `h·d ..< (h+1)·d`), dropout off.
 ///
-/// The three projections `query`, `key`, `value` run as one sgemm over a `[3H, H]` weight made by
-/// stacking theirs at load. No mask: only real tokens are passed in, and a padded key's weight in the
-/// reference is `exp(finfo.min − max) = 0` exactly, so leaving padding out changes nothing but rounding
+/// The three projections `query`, `key`, `value` write side by side into one `[T, 3H]` scratch (three
+/// sgemms on the weights as the file stores them, so a memory-mapped checkpoint is read in place rather
+/// than stacked into a copy at load). No mask: only real tokens are passed in, and a padded key's weight in
+/// the reference is `exp(finfo.min − max) = 0` exactly, so leaving padding out changes nothing but rounding
 /// (clap-reference-facts.md §6).
 struct RobertaSelfAttention: Sendable {
     let hiddenSize: Int
     let numHeads: Int
-    let qkv: Linear          // "attention.self.{query,key,value}.{weight,bias}", stacked [3H, H]
+    let query: Linear        // "attention.self.query" [H, H]
+    let key: Linear          // "attention.self.key"   [H, H]
+    let value: Linear        // "attention.self.value" [H, H]
 
     init(_ w: inout TextWeightBinding, prefix: String, _ c: RobertaTextConfig) throws {
         hiddenSize = c.hiddenSize
         numHeads = c.numAttentionHeads
         let h = c.hiddenSize
-        var weight: [Float] = [], bias: [Float] = []
-        weight.reserveCapacity(3 * h * h)
-        for name in ["query", "key", "value"] {
-            weight += try w.take("\(prefix).attention.self.\(name).weight", [h, h])
-            bias += try w.take("\(prefix).attention.self.\(name).bias", [h])
-        }
-        qkv = Linear(weight: weight, bias: bias, inFeatures: h, outFeatures: 3 * h)
+        query = try w.linear("\(prefix).attention.self.query", in: h, out: h)
+        key = try w.linear("\(prefix).attention.self.key", in: h, out: h)
+        value = try w.linear("\(prefix).attention.self.value", in: h, out: h)
     }
 
     var headDim: Int { hiddenSize / numHeads }
 
-    /// x: [T, H] → context: [T, H]. `qkv`: [T, 3H] and `scores`: [T, T] are scratch.
-    func apply(_ x: UnsafePointer<Float>, rows t: Int, qkv out: UnsafeMutablePointer<Float>,
+    /// x: [T, H] → context: [T, H], where the T rows are the runs `queries`, each attending only to its
+    /// own rows. `qkv`: [T, 3H] and `scores`: [longest query², ] are scratch.
+    func apply(_ x: UnsafePointer<Float>, rows t: Int, queries: [Range<Int>], qkv out: UnsafeMutablePointer<Float>,
                scores: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>) {
         let h = hiddenSize, d = headDim
-        qkv.apply(x, rows: t, into: out)
+        query.apply(x, rows: t, into: out, outputStride: 3 * h)
+        key.apply(x, rows: t, into: out + h, outputStride: 3 * h)
+        value.apply(x, rows: t, into: out + 2 * h, outputStride: 3 * h)
         let scale = 1 / Float(d).squareRoot()
-        for head in 0..<numHeads {
-            // scores = scale · Q_h · K_hᵀ
-            BLAS.sgemm(transA: false, transB: true, m: t, n: t, k: d, alpha: scale,
-                       a: out + head * d, lda: 3 * h, b: out + h + head * d, ldb: 3 * h,
-                       beta: 0, c: scores, ldc: t)
-            Activation.softmaxRows(scores, rows: t, columns: t)
-            // context_h = P · V_h
-            BLAS.sgemm(transA: false, transB: false, m: t, n: d, k: t, alpha: 1,
-                       a: scores, lda: t, b: out + 2 * h + head * d, ldb: 3 * h,
-                       beta: 0, c: context + head * d, ldc: h)
+        for q in queries {
+            let n = q.count, rows = out + q.lowerBound * 3 * h
+            for head in 0..<numHeads {
+                // scores = scale · Q_h · K_hᵀ
+                BLAS.sgemm(transA: false, transB: true, m: n, n: n, k: d, alpha: scale,
+                           a: rows + head * d, lda: 3 * h, b: rows + h + head * d, ldb: 3 * h,
+                           beta: 0, c: scores, ldc: n)
+                Activation.softmaxRows(scores, rows: n, columns: n)
+                // context_h = P · V_h
+                BLAS.sgemm(transA: false, transB: false, m: n, n: d, k: n, alpha: 1,
+                           a: scores, lda: n, b: rows + 2 * h + head * d, ldb: 3 * h,
+                           beta: 0, c: context + q.lowerBound * h + head * d, ldc: h)
+            }
         }
     }
 
@@ -54,7 +59,12 @@ struct RobertaSelfAttention: Sendable {
     /// x: [T, H] → context: [T, H].
     func reference(_ x: [Float], rows t: Int, mask: [Int]) -> [Float] {
         let h = hiddenSize, d = headDim
-        let p = NNReference.linear(x, rows: t, weight: qkv.weight, bias: qkv.bias, inFeatures: h, outFeatures: 3 * h)
+        let parts = [query, key, value].map {
+            NNReference.linear(x, rows: t, weight: $0.weight.array, bias: $0.bias, inFeatures: h, outFeatures: h)
+        }
+        // p: [T, 3H], query | key | value per row.
+        var p = [Float](repeating: 0, count: t * 3 * h)
+        for r in 0..<t { for (k, part) in parts.enumerated() { p[(r * 3 * h + k * h)..<(r * 3 * h + k * h + h)] = part[(r * h)..<(r * h + h)] } }
         var context = [Float](repeating: 0, count: t * h)
         let scale = 1 / Double(d).squareRoot()
         for head in 0..<numHeads {

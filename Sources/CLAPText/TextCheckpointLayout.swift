@@ -1,4 +1,5 @@
 import Foundation
+import NN
 import Weights
 
 /// The two ways CLAP checkpoints name the text tower, and the mapping between them.
@@ -87,6 +88,21 @@ struct TextWeightBinding {
     /// `[Float]` of the tensor with canonical name `canonical`, shape checked exactly.
     mutating func take(_ canonical: String, _ shape: [Int]) throws -> [Float] {
         try binder.take(layout.fileKey(canonical), shape: shape)
+    }
+
+    /// The tensor as layer storage, shape checked exactly: aligned F32 tensors of a memory-mapped file are
+    /// borrowed in place (the layer keeps the file alive), anything else is converted once.
+    mutating func storage(_ canonical: String, _ shape: [Int]) throws -> WeightStorage {
+        switch try binder.takeInPlace(layout.fileKey(canonical), shape: shape) {
+        case .mapped(let view, let owner): return WeightStorage(borrowing: view, keepingAlive: owner)
+        case .converted(let values): return WeightStorage(values)
+        }
+    }
+
+    /// A `Linear` whose weight is `<prefix>.weight` [out, in] (borrowed when possible) and bias `<prefix>.bias` [out].
+    mutating func linear(_ prefix: String, in inFeatures: Int, out outFeatures: Int) throws -> Linear {
+        Linear(weight: try storage("\(prefix).weight", [outFeatures, inFeatures]), bias: try take("\(prefix).bias", [outFeatures]),
+               inFeatures: inFeatures, outFeatures: outFeatures)
     }
 
     /// The stored shape of a canonical key, nil when absent.

@@ -9,23 +9,21 @@ struct TextProjection: Sendable {
 
     init(_ w: inout TextWeightBinding, _ c: RobertaTextConfig) throws {
         let h = c.hiddenSize, d = c.projectionDim
-        linear1 = Linear(weight: try w.take("text_projection.0.weight", [d, h]), bias: try w.take("text_projection.0.bias", [d]),
-                         inFeatures: h, outFeatures: d)
-        linear2 = Linear(weight: try w.take("text_projection.2.weight", [d, d]), bias: try w.take("text_projection.2.bias", [d]),
-                         inFeatures: d, outFeatures: d)
+        linear1 = try w.linear("text_projection.0", in: h, out: d)
+        linear2 = try w.linear("text_projection.2", in: d, out: d)
     }
 
-    /// pooled [H] → out [D]; `hidden` [D] is scratch.
-    func apply(_ pooled: UnsafePointer<Float>, hidden: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        linear1.apply(pooled, rows: 1, into: hidden)
-        Activation.relu(hidden, count: linear1.outFeatures)
-        linear2.apply(hidden, rows: 1, into: out)
+    /// pooled [Q, H] → out [Q, D], one row per query; `hidden` [Q, D] is scratch.
+    func apply(_ pooled: UnsafePointer<Float>, queries q: Int, hidden: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        linear1.apply(pooled, rows: q, into: hidden)
+        Activation.relu(hidden, count: q * linear1.outFeatures)
+        linear2.apply(hidden, rows: q, into: out)
     }
 
     func reference(_ pooled: [Float]) -> [Float] {
-        let a = NNReference.linear(pooled, rows: 1, weight: linear1.weight, bias: linear1.bias,
+        let a = NNReference.linear(pooled, rows: 1, weight: linear1.weight.array, bias: linear1.bias,
                                    inFeatures: linear1.inFeatures, outFeatures: linear1.outFeatures).map { max($0, 0) }
-        return NNReference.linear(a, rows: 1, weight: linear2.weight, bias: linear2.bias,
+        return NNReference.linear(a, rows: 1, weight: linear2.weight.array, bias: linear2.bias,
                                   inFeatures: linear2.inFeatures, outFeatures: linear2.outFeatures)
     }
 }

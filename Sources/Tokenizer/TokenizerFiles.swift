@@ -117,12 +117,9 @@ extension ByteLevelBPETokenizer {
     public init(vocabulary vocabularyURL: URL, merges mergesURL: URL, config: URL? = nil,
                 specialTokensMap: URL? = nil) throws {
         let vocabPath = vocabularyURL.path
-        let raw: [String: Int]
-        do {
-            raw = try JSONDecoder().decode([String: Int].self, from: try readFile(vocabularyURL))
-        } catch let error as DecodingError {
-            throw TokenizerError.malformedJSON(path: vocabPath, detail: describe(error, expected: "an object of token → id"))
-        }
+        let data = try readFile(vocabularyURL)
+        let scanned = data.withUnsafeBytes { try? VocabularyJSONScanner.vocabulary($0) }
+        let raw = try scanned ?? Self.decodeVocabularySlow(data, path: vocabPath)
         let vocabulary = try Self.checkedVocabulary(raw, path: vocabPath)
         let merges = try readMerges(mergesURL)
         let bpe = try BPEModel(vocabulary: vocabulary, merges: merges.map { ($0.0, $0.1) }, unknownToken: nil,
@@ -156,6 +153,16 @@ extension ByteLevelBPETokenizer {
         self.init(model: bpe, preTokenizer: ByteLevelPreTokenizer(addPrefixSpace: addPrefixSpace),
                   addedVocabulary: AddedVocabulary(added), postProcessor: postProcessor, padding: padding,
                   files: [vocabularyURL, mergesURL] + [specialTokensMap, config].compactMap { $0 })
+    }
+
+    /// The slow twin of the vocabulary scan (and the error messages for files the scanner refuses):
+    /// `JSONDecoder` on the whole of `vocab.json`.
+    static func decodeVocabularySlow(_ data: Data, path: String) throws -> [String: Int] {
+        do {
+            return try JSONDecoder().decode([String: Int].self, from: data)
+        } catch let error as DecodingError {
+            throw TokenizerError.malformedJSON(path: path, detail: describe(error, expected: "an object of token → id"))
+        }
     }
 
     static func checkedVocabulary(_ raw: [String: Int], path: String) throws -> [String: Int32] {

@@ -163,13 +163,69 @@ struct TokenizerJSONFile: Decodable {
         case postProcessor = "post_processor"
     }
 
+    /// Reads the file: `model.vocab` and `model.merges` (nearly all of its bytes) through
+    /// `VocabularyJSONScanner`, the small rest through `JSONDecoder`. A file the scanner does not accept
+    /// goes through `readSlow` instead, so errors (and any leniency) are exactly the decoder's.
     static func read(_ url: URL) throws -> TokenizerJSONFile {
         let data = try readFile(url)
+        if let fast = try fastDecode(data, path: url.path) { return fast }
+        return try decodeSlow(data, path: url.path)
+    }
+
+    /// The obviously-correct twin: the whole file through `JSONDecoder`.
+    static func readSlow(_ url: URL) throws -> TokenizerJSONFile {
+        try decodeSlow(try readFile(url), path: url.path)
+    }
+
+    private static func decodeSlow(_ data: Data, path: String) throws -> TokenizerJSONFile {
         do {
             return try JSONDecoder().decode(TokenizerJSONFile.self, from: data)
         } catch let error as DecodingError {
-            throw TokenizerError.malformedJSON(path: url.path, detail: describe(error, expected: "the tokenizers format"))
+            throw TokenizerError.malformedJSON(path: path, detail: describe(error, expected: "the tokenizers format"))
         }
+    }
+
+    /// nil when the scanner refuses the file or finds no `model.vocab` / `model.merges` (the slow path decides).
+    private static func fastDecode(_ data: Data, path: String) throws -> TokenizerJSONFile? {
+        let found: (vocab: [String: Int], vocabRange: Range<Int>, merges: Merges, mergesRange: Range<Int>)?
+        found = data.withUnsafeBytes { raw -> (vocab: [String: Int], vocabRange: Range<Int>, merges: Merges, mergesRange: Range<Int>)? in
+            var scanner = VocabularyJSONScanner(raw)
+            var vocab: ([String: Int], Range<Int>)?, merges: (Merges, Range<Int>)?
+            do {
+                try scanner.object { (s: inout VocabularyJSONScanner, key: String) throws(VocabularyJSONScanner.Failure) in
+                    guard key == "model" else { try s.skipValue(); return }
+                    try s.object { (m: inout VocabularyJSONScanner, field: String) throws(VocabularyJSONScanner.Failure) in
+                        m.skipSpace()
+                        let start = m.offset
+                        switch field {
+                        case "vocab": let v = try m.vocabularyValue(); vocab = (v, start..<m.offset)
+                        case "merges": let v = try m.mergesValue(); merges = (v, start..<m.offset)
+                        default: try m.skipValue()
+                        }
+                    }
+                }
+                try scanner.expectEnd()
+            } catch {
+                return nil
+            }
+            guard let vocab, let merges else { return nil }
+            return (vocab.0, vocab.1, merges.0, merges.1)
+        }
+        guard let found else { return nil }
+        // The rest of the file with the two values emptied, for the decoder.
+        var rest = Data(capacity: data.count - found.vocabRange.count - found.mergesRange.count + 4)
+        let cuts = [(found.vocabRange, "{}"), (found.mergesRange, "[]")].sorted { $0.0.lowerBound < $1.0.lowerBound }
+        var cursor = data.startIndex
+        for (range, empty) in cuts {
+            rest.append(data[cursor..<(data.startIndex + range.lowerBound)])
+            rest.append(contentsOf: Array(empty.utf8))
+            cursor = data.startIndex + range.upperBound
+        }
+        rest.append(data[cursor...])
+        var file = try decodeSlow(rest, path: path)
+        file.model.vocab = found.vocab
+        file.model.merges = found.merges
+        return file
     }
 }
 

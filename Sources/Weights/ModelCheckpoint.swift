@@ -140,4 +140,5 @@ public final class ShardedSafetensors: TensorSource, @unchecked Sendable {
         guard let i = shardOf[key] else { throw WeightsError.missingTensor(key: key, file: path) }
         return try shards[i].float32(key)
     }
+    public func mappedFloat32(_ key: String) -> UnsafeBufferPointer<Float>? { shardOf[key].flatMap { shards[$0].mappedFloat32(key) } }
 }

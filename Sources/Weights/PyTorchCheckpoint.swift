@@ -186,6 +186,12 @@ public final class PyTorchCheckpoint: TensorSource, @unchecked Sendable {
         return Self.stridedIndices(t).map { ElementDecoding.float(storage, t.dtype, $0) }
     }
 
+    /// Contiguous F32 views are lent in place (torch aligns every storage to 64 bytes in the zip).
+    public func mappedFloat32(_ key: String) -> UnsafeBufferPointer<Float>? {
+        guard let t = tensors[key], t.dtype == .float32, t.isContiguous, let base = file.bytes.baseAddress else { return nil }
+        return alignedFloat32View(base + t.storageBytes.lowerBound + 4 * t.storageOffset, count: t.elementCount)
+    }
+
     /// An integer or boolean buffer (`num_batches_tracked`, `relative_position_index`, `position_ids`)
     /// exactly, in row-major order; floating-point tensors are refused (`unsupportedDType`).
     public func int64(_ key: String) throws -> [Int64] {

@@ -11,7 +11,7 @@ import Foundation
 /// (no gap, no overlap, nothing after the last one), so a truncated file is always caught here.
 ///
 /// The payload is never copied at open: only the header is read; `float32(_:)` converts one tensor
-/// on demand. The mapping is immutable after `init`, hence `@unchecked Sendable`.
+/// on demand, and `mappedFloat32(_:)` lends an aligned F32 tensor without copying it. The mapping is immutable after `init`, hence `@unchecked Sendable`.
 public final class SafetensorsFile: TensorSource, @unchecked Sendable {
     public enum DType: String, Sendable, CaseIterable {
         /// I64 is accepted because every Hugging Face ClapModel file stores its index buffers
@@ -74,6 +74,12 @@ public final class SafetensorsFile: TensorSource, @unchecked Sendable {
         guard let t = tensors[key] else { throw WeightsError.missingTensor(key: key, file: path) }
         let raw = UnsafeRawBufferPointer(rebasing: file.bytes[(dataStart + t.dataRange.lowerBound)..<(dataStart + t.dataRange.upperBound)])
         return ElementDecoding.contiguousFloat32(raw, t.dtype.tensorDType, count: t.elementCount)
+    }
+
+    /// F32 tensors at a 4-byte-aligned address are lent in place (see `TensorSource.mappedFloat32`).
+    public func mappedFloat32(_ key: String) -> UnsafeBufferPointer<Float>? {
+        guard let t = tensors[key], t.dtype == .f32, let base = file.bytes.baseAddress else { return nil }
+        return alignedFloat32View(base + dataStart + t.dataRange.lowerBound, count: t.elementCount)
     }
 
     // MARK: Header

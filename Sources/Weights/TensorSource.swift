@@ -36,11 +36,31 @@ public protocol TensorSource: AnyObject, Sendable {
     func dtype(_ key: String) -> TensorDType?
     /// The tensor as row-major float32 (converted from the stored dtype); throws `missingTensor` if absent.
     func float32(_ key: String) throws -> [Float]
+    /// The tensor's values **in place** when the file stores them as contiguous little-endian float32 at a
+    /// 4-byte-aligned address of its memory map; nil otherwise (absent, F16/BF16/integer, strided, or at an
+    /// offset safetensors does not force to be aligned), and the caller converts with `float32(_:)`.
+    /// The buffer is valid, and never changes, as long as this source lives.
+    func mappedFloat32(_ key: String) -> UnsafeBufferPointer<Float>?
 }
 
 extension TensorSource {
+    /// Sources that cannot lend their bytes (none so far) read every tensor through `float32(_:)`.
+    public func mappedFloat32(_ key: String) -> UnsafeBufferPointer<Float>? { nil }
+
     /// The number of elements of `key` (1 for a 0-d scalar), nil when absent.
     public func elementCount(_ key: String) -> Int? { shape(key).map { $0.reduce(1, *) } }
+}
+
+/// A float32 view of `count` elements at `address` when that is allowed in place: little-endian host and a
+/// 4-byte-aligned address (safetensors data offsets are only multiples of each tensor's own element size
+/// after an F16/BF16 tensor of odd length, so F32 tensors there may be misaligned; those are copied).
+func alignedFloat32View(_ address: UnsafeRawPointer, count: Int) -> UnsafeBufferPointer<Float>? {
+    #if _endian(little)
+    guard Int(bitPattern: address) % MemoryLayout<Float>.alignment == 0 else { return nil }
+    return UnsafeBufferPointer(start: address.bindMemory(to: Float.self, capacity: count), count: count)
+    #else
+    return nil
+    #endif
 }
 
 /// Widening of stored element bits to float32, shared by every reader so all formats convert alike.

@@ -30,6 +30,32 @@ public struct WeightBinder {
         return values
     }
 
+    /// A float32 tensor as `takeInPlace` returns it: lent by the source, or converted into an array.
+    public enum Float32Tensor {
+        /// Read in place; valid as long as `owner` (the source) lives.
+        case mapped(UnsafeBufferPointer<Float>, owner: any TensorSource)
+        /// Converted once (F16/BF16, strided, misaligned, or a source that cannot lend).
+        case converted([Float])
+    }
+
+    /// `take` without the copy where possible: the same strict shape check and bookkeeping, then the
+    /// source's `mappedFloat32(_:)` view, else `float32(_:)`. Layers keep the view (and the source alive),
+    /// so binding a memory-mapped checkpoint costs no copy of its F32 weights.
+    public mutating func takeInPlace(_ key: String, shape: [Int]) throws -> Float32Tensor {
+        guard let actual = file.shape(key) else { throw WeightsError.missingTensor(key: key, file: file.path) }
+        guard actual == shape else {
+            throw WeightsError.shapeMismatch(key: key, expected: shape, actual: actual, file: file.path)
+        }
+        let tensor: Float32Tensor
+        if let view = file.mappedFloat32(key) {
+            tensor = .mapped(view, owner: file)
+        } else {
+            tensor = .converted(try file.float32(key))
+        }
+        consumed.insert(key)
+        return tensor
+    }
+
     /// Throws `unexpectedTensors` listing (sorted) every key neither taken, nor a recomputed buffer,
     /// nor accepted by `ignoring`.
     public func finish(ignoring: (String) -> Bool = { _ in false }) throws {

@@ -115,6 +115,13 @@ struct CLAPTextLoadingTests {
         expectError(CLAPTextError.noTokenizer(model: url.path)) { _ = try CLAPTextEncoder.load(model: url) }
     }
 
+    @Test("memory-mapped F32 weights are read in place, not copied: the HF safetensors folder and the laion .pt")
+    func weightsBorrowedFromTheMap() throws {
+        #expect(try TextFixture.hfEncoder().weightsAreBorrowed)
+        let laion = try CLAPTextEncoder.load(model: TextFixture.laionPT, tokenizer: TextFixture.hfModel, attentionHeads: 4)
+        #expect(laion.weightsAreBorrowed)
+    }
+
     @Test("the laion .pt needs a tokenizer folder and, at hidden 48, the head count")
     func laionCheckpointErrors() throws {
         let pt = TextFixture.laionPT

@@ -47,6 +47,23 @@ struct CLAPTextUnpaddedTests {
         for i in [0, 13, 28] { #expect(try encoder.embed(texts: [texts[i]], maxLength: 77) == [all[i]]) }
     }
 
+    @Test("batched dense layers: every query of one batch (one chunk of concatenated rows) is bit-identical to the query run alone, and to chunks split differently")
+    func batchedRowsEqualSingleQueries() throws {
+        let encoder = try TextFixture.hfEncoder()
+        let ids = try TextFixture.texts().map { try encoder.tokenIDs($0, maxLength: 77) }
+        #expect(ids.reduce(0) { $0 + $1.count } <= CLAPTextEncoder.rowsPerChunk, "the fixture queries must fit one chunk")
+        let batched = encoder.embed(tokenIDs: ids)
+        for (i, q) in ids.enumerated() {
+            let alone = encoder.embed(tokenIDs: [q])[0]
+            #expect(alone.map(\.bitPattern) == batched[i].map(\.bitPattern), "query \(i)")
+            #expect(encoder.stages(ids: q).embedding == alone, "query \(i): stages")
+        }
+        // Many chunks (repeats push the rows past rowsPerChunk) and two workers: the same rows again.
+        let repeated = Array(repeating: ids, count: 1 + CLAPTextEncoder.rowsPerChunk / 100).flatMap { $0 }
+        let many = encoder.embed(tokenIDs: repeated, threads: 2)
+        for (i, row) in many.enumerated() { #expect(row == batched[i % ids.count], "repeat row \(i)") }
+    }
+
     @Test("one loaded encoder serves concurrent calls with the same bits as sequential ones")
     func concurrentCalls() async throws {
         let encoder = try TextFixture.hfEncoder()

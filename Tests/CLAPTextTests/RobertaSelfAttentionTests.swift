@@ -13,7 +13,7 @@ struct RobertaSelfAttentionTests {
             qkv.withUnsafeMutableBufferPointer { q in
                 scores.withUnsafeMutableBufferPointer { s in
                     context.withUnsafeMutableBufferPointer { c in
-                        attention.apply(xp.baseAddress!, rows: t, qkv: q.baseAddress!, scores: s.baseAddress!, context: c.baseAddress!)
+                        attention.apply(xp.baseAddress!, rows: t, queries: [0..<t], qkv: q.baseAddress!, scores: s.baseAddress!, context: c.baseAddress!)
                     }
                 }
             }
