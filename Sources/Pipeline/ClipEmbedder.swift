@@ -45,12 +45,14 @@ public final class ClipEmbedder {
     /// The vectors of one clip (48 kHz mono samples): one, or one per 10 s window for `segments`.
     public func vectors(samples: [Float]) throws -> [ClipVector] {
         let features = try frontEnd.features(samples, crop: .policy(policy.cropPolicy))
+        CrashPoints.pass("embed.features")
         let per = features.values.count / features.segments.count
         var out: [ClipVector] = []
         for (i, segment) in features.segments.enumerated() {
             let slice = Array(features.values[(i * per)..<((i + 1) * per)])
             let v = try model.encoder.embed(EncoderInput(features: slice, frames: frontEnd.chunkFrames, longer: segment.longer))
             out.append(ClipVector(startSeconds: Double(segment.start) / Double(frontEnd.sampleRate), vector: v))
+            CrashPoints.pass("embed.window")
         }
         if policy == .windows && out.count > 1 {
             var mean = [Float](repeating: 0, count: out[0].vector.count)
@@ -136,6 +138,7 @@ extension ClipEmbedder {
         do { clip = try AudioLoader.prepare(decoded) } catch {
             return .failure(PipelineFailure(stage: .resample, message: ErrorReport.line(for: error)))
         }
+        CrashPoints.pass("embed.resampled")
         do { return .success(try vectors(samples: clip.samples)) } catch {
             return .failure(PipelineFailure(stage: .encode, message: ErrorReport.line(for: error)))
         }

@@ -37,6 +37,8 @@ public struct BuildOptions: Sendable {
     public var shard: (index: Int, count: Int)?
     public var retryFailed = false
     public var threads = 1
+    /// Decode in worker processes (the CLI's default), or in this process when nil.
+    public var decodeIsolation: DecodeIsolation?
     /// A commit after this many clips or seconds, whichever comes first.
     public var commitClips = 256
     public var commitSeconds: Double = 60
@@ -79,6 +81,10 @@ public final class IndexBuilder {
     var pendingFailures: [FailureRecord] = []
     var pendingCompleted: [(path: String, size: Int64, mtime: Int64, clips: Int)] = []
     var groupStart = ProcessInfo.processInfo.systemUptime
+    /// One decode worker per thread, started on first use (`options.decodeIsolation`).
+    lazy var decodeWorkers: [DecodeWorkerClient] = options.decodeIsolation.map { settings in
+        (0..<max(1, options.threads)).map { _ in DecodeWorkerClient(settings: settings) }
+    } ?? []
 
     public init(options: BuildOptions) throws {
         self.options = options
@@ -112,6 +118,7 @@ public final class IndexBuilder {
             facts.tokenizerHash = text.tokenizerHash
         }
         fingerprintFacts = facts
+        CrashPoints.pass("build.catalog-opened")
         let recordedInput = RecordedInput(kind: options.input.kind, location: options.input.location,
                                           shardIndex: options.shard?.index, shardCount: options.shard?.count)
         if let recorded {
@@ -130,6 +137,7 @@ public final class IndexBuilder {
         if generation == 0 && !fm.fileExists(atPath: options.index.vectors.appendingPathComponent("CURRENT").path) {
             try? fm.removeItem(at: options.index.vectors)
             _ = try VectorIndexWriter.build(directory: options.index.vectors, dimension: model.dimension, metric: .ip, vectors: [])
+            CrashPoints.pass("build.vectors-created")
         }
         writer = try VectorIndexWriter(directory: options.index.vectors, rollingBackTo: { Int(max(1, try catalog.generation())) })
         writer.stageOnly = true
@@ -142,6 +150,7 @@ public final class IndexBuilder {
             if recorded == nil { try w.setModel(facts) }
             if !inputs.contains(recordedInput) { try w.setInputs(inputs + [recordedInput]) }
         }
+        CrashPoints.pass("build.catalog-initialised")
     }
 
     /// Recorded paths are absolute, so `query` finds the model from any working directory.
@@ -272,17 +281,28 @@ public final class IndexBuilder {
 
     /// Decode + hash in parallel, dedupe serially, embed the new audio in parallel, queue for commit.
     func process(_ entries: [ManifestEntry]) throws {
-        let decoded: [Result<Decoded, PipelineFailure>] = try parallelMap(count: entries.count, threads: options.threads, makeWorker: { () }) { i, _ in
+        var nextWorker = 0
+        let workers = decodeWorkers
+        let decoded: [Result<Decoded, PipelineFailure>] = try parallelMap(count: entries.count, threads: options.threads, makeWorker: { () -> DecodeWorkerClient? in
+            defer { nextWorker += 1 }
+            return workers.isEmpty ? nil : workers[nextWorker % workers.count]
+        }) { i, worker in
             let e = entries[i]
+            CrashPoints.pass("decode.started")
             do {
                 let audio: DecodedAudio
                 if let m = e.archiveMember {
                     let bytes = try ArchiveMemberReader.payload(archive: URL(fileURLWithPath: e.path), member: m)
-                    audio = try AudioDecoder.decode(bytes: bytes, name: m.name)
+                    CrashPoints.pass("decode.member-read")
+                    audio = try worker.map { try $0.decode(bytes: bytes, name: m.name).get() } ?? AudioDecoder.decode(bytes: bytes, name: m.name)
                 } else {
-                    audio = try AudioDecoder.decode(path: e.resolvedURL.path)
+                    audio = try worker.map { try $0.decode(path: e.resolvedURL.path).get() } ?? AudioDecoder.decode(path: e.resolvedURL.path)
                 }
-                return .success(Decoded(audio: audio, hash: AudioHash.sha256(audio)))
+                let decoded = Decoded(audio: audio, hash: AudioHash.sha256(audio))
+                CrashPoints.pass("decode.hashed")
+                return .success(decoded)
+            } catch let failure as PipelineFailure {
+                return .failure(failure)
             } catch {
                 return .failure(PipelineFailure(stage: .decode, message: ErrorReport.line(for: error)))
             }
@@ -318,11 +338,14 @@ public final class IndexBuilder {
                 }
             }
         }
+        CrashPoints.pass("dedupe.planned")
         let policy = options.longClip
         let model = self.model
         let vectors: [Result<[ClipVector], PipelineFailure>] = try parallelMap(count: toEmbed.count, threads: options.threads,
                                                                                makeWorker: { try ClipEmbedder(model: model, policy: policy) }) { k, embedder in
-            embedder.embed(decoded: decoded[toEmbed[k]].value!.audio)
+            let result = embedder.embed(decoded: decoded[toEmbed[k]].value!.audio)
+            CrashPoints.pass("embed.done")
+            return result
         }
         var failedHashes: [String: PipelineFailure] = [:]
         for (k, i) in toEmbed.enumerated() {
@@ -350,7 +373,7 @@ public final class IndexBuilder {
             if embedFor[d.hash] == entries.firstIndex(of: e) && !newRows.isEmpty { summary.embedded += 1 } else { summary.duplicates += 1 }
             pendingClips.append((record, existing, newRows))
             pendingIDs.insert(e.id)
-            CrashPoint.pass("after-clip")
+            CrashPoints.pass("after-clip")
         }
     }
 
@@ -358,12 +381,13 @@ public final class IndexBuilder {
     func commit() throws {
         defer { groupStart = ProcessInfo.processInfo.systemUptime }
         guard !pendingClips.isEmpty || !pendingFailures.isEmpty || !pendingCompleted.isEmpty else { return }
+        CrashPoints.pass("commit.started")
         let base = writer.nextRowID
         var next = Int64(try catalog.generation())
         if !pendingVectors.isEmpty {
             let ids = (0..<Int64(pendingRows.count)).map { base + $0 }
             next = Int64(try writer.add(vectors: pendingVectors, ids: ids))
-            CrashPoint.pass("after-vectors")
+            CrashPoints.pass("after-vectors")
         }
         let generation = next
         let clips = pendingClips, rows = pendingRows, failures = pendingFailures, completed = pendingCompleted
@@ -371,17 +395,20 @@ public final class IndexBuilder {
             for (k, r) in rows.enumerated() {
                 try w.addRow(base + Int64(k), audioHash: r.hash, startSeconds: r.start, generation: generation)
             }
+            CrashPoints.pass("catalog.rows-inserted")
             for (clip, existing, newRows) in clips {
                 try w.insertClip(clip, generation: generation)
                 for row in existing { try w.link(clipID: clip.id, row: row) }
                 for k in newRows { try w.link(clipID: clip.id, row: base + Int64(k)) }
             }
+            CrashPoints.pass("catalog.clips-inserted")
             for f in failures { try w.recordFailure(f, generation: generation) }
             for c in completed { try w.markFileCompleted(path: c.path, size: c.size, mtimeNanoseconds: c.mtime, clips: c.clips, generation: generation) }
             try w.setGeneration(generation)
         }
-        CrashPoint.pass("after-catalog")
+        CrashPoints.pass("after-catalog")
         try writer.publish()
+        CrashPoints.pass("after-publish")
         pendingVectors = []; pendingRows = []; pendingRowOfHash = [:]; pendingClips = []; pendingIDs = []
         pendingFailures = []; pendingCompleted = []
     }
@@ -390,6 +417,7 @@ public final class IndexBuilder {
     /// commit; nothing to do when the index is IVF already.
     func trainIVFIfNeeded() throws {
         guard writer.index.kind == .flat else { return }
+        CrashPoints.pass("ivf.started")
         let n = writer.index.liveCount
         let lists = options.ivfLists ?? KMeans.defaultListCount(for: n)
         guard n >= lists, n > 0 else {
@@ -397,10 +425,11 @@ public final class IndexBuilder {
             return
         }
         let g = try writer.retrain(nlist: lists, options: KMeans.Options(seed: 1))
-        CrashPoint.pass("after-vectors")
+        CrashPoints.pass("after-vectors")
         try catalog.write { try $0.setGeneration(Int64(g)) }
-        CrashPoint.pass("after-catalog")
+        CrashPoints.pass("after-catalog")
         try writer.publish()
+        CrashPoints.pass("after-publish")
     }
 }
 
