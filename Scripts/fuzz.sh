@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of audio-index's readers (libFuzzer + AddressSanitizer), one target per reader.
 #
-#   Scripts/fuzz.sh [--seconds S | --runs N] [--jobs J] [TARGET...]
+#   Scripts/fuzz.sh [--replay] [--seconds S | --runs N] [TARGET...]
 #
 # TARGET is one of the executables in Fuzz/Package.swift (default: all). Each runs on a scratch copy of
 # its committed seed corpus Fuzz/corpus/<TARGET> (new inputs it finds stay in .build-fuzz/corpus/<TARGET>;
 # copy interesting ones into the committed corpus). A crash, a hang (> 10 s per input), or more than
 # 2 GiB of memory stops the run with exit status 1 and writes the input to .build-fuzz/artifacts/<TARGET>/:
 # reproduce with `.build-fuzz/release/<TARGET> <file>` and turn it into a regression test.
-# CI runs a short pass (`--seconds 20`); long runs and their figures go in RELIABILITY.md.
+# --replay first runs every committed corpus input once (no mutation; a finding turned regression
+# input must keep passing). CI runs `--replay --seconds 10`; long runs and figures: RELIABILITY.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 limit=(-max_total_time=60)
+replay=0
 targets=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --seconds) limit=(-max_total_time="$2"); shift 2 ;;
         --runs) limit=(-runs="$2"); shift 2 ;;
+        --replay) replay=1; shift ;;
         -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) targets+=("$1"); shift ;;
     esac
@@ -31,6 +34,20 @@ echo "fuzz: building ${targets[*]} (release, -sanitize=fuzzer,address)" >&2
 swift build --package-path Fuzz --scratch-path .build-fuzz -c release --toolset Fuzz/toolset.json \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]|ld.gold: warning' >&2 || true
 status=0
+if [ $replay = 1 ]; then
+    for target in "${targets[@]}"; do
+        binary=.build-fuzz/release/$target
+        [ -x "$binary" ] || { echo "fuzz: $binary was not built" >&2; exit 1; }
+        inputs=$(ls Fuzz/corpus/$target | wc -l)
+        if "$binary" -runs=0 -timeout=10 -rss_limit_mb=2048 Fuzz/corpus/$target > ".build-fuzz/$target.replay.log" 2>&1; then
+            echo "fuzz: $target: replayed $inputs committed inputs" >&2
+        else
+            echo "fuzz: $target: a committed input FAILED; see .build-fuzz/$target.replay.log" >&2
+            tail -n 30 ".build-fuzz/$target.replay.log" >&2
+            status=1
+        fi
+    done
+fi
 for target in "${targets[@]}"; do
     binary=.build-fuzz/release/$target
     [ -x "$binary" ] || { echo "fuzz: $binary was not built" >&2; exit 1; }

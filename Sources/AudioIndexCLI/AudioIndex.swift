@@ -24,6 +24,7 @@ struct AudioIndex: ParsableCommand {
 @main
 enum AudioIndexMain {
     static func main() {
+        CrashPoints.checkEnvironment()
         let command: ParsableCommand
         do {
             command = try AudioIndex.parseAsRoot()

@@ -41,6 +41,13 @@ struct IndexWriteOptions: ParsableArguments {
 
     @Option(help: .hidden) var commitClips: Int = 256
 
+    @Flag(help: "Decode audio in this process instead of in isolated worker processes. Saves a process per thread; a codec crash or hang on a hostile file then stops the whole build. (default: isolated)")
+    var decodeInProcess = false
+
+    /// Per-clip limits of the decode workers (wall seconds, CPU seconds), for tests and odd inputs.
+    @Option(help: .hidden) var decodeTimeout: Double = 300
+    @Option(help: .hidden) var decodeCpuSeconds: Int = 60
+
     var input: IndexInput {
         if let manifest { return .manifest(manifest) }
         if let shards { return .shards(shards) }
@@ -74,6 +81,12 @@ struct IndexWriteOptions: ParsableArguments {
         o.retryFailed = retryFailed
         o.threads = threads
         o.commitClips = commitClips
+        if !decodeInProcess {
+            var isolation = DecodeIsolation(executable: DecodeIsolation.currentExecutable)
+            isolation.wallSecondsPerClip = decodeTimeout
+            isolation.cpuSecondsPerClip = decodeCpuSeconds
+            o.decodeIsolation = isolation
+        }
         return o
     }
 

@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 import GRDB
 
@@ -43,8 +44,12 @@ public final class Catalog: Sendable {
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)
         if mode != .readOnly {
+            // AUDIO_INDEX_CATALOG_MAX_PAGES (disk-full tests, RELIABILITY.md): the file may not grow
+            // past that many pages, so a write that needs more fails with SQLITE_FULL as on a full disk.
+            let maxPages = ProcessInfo.processInfo.environment["AUDIO_INDEX_CATALOG_MAX_PAGES"].flatMap { Int($0) }
             configuration.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
+                if let maxPages { try db.execute(sql: "PRAGMA max_page_count = \(maxPages)") }
             }
         }
         do {
@@ -88,8 +93,14 @@ public final class Catalog: Sendable {
     public func write<T>(_ body: (CatalogWriter) throws -> T) throws -> T {
         guard mode != .readOnly else { throw CatalogError.readOnly(file: file) }
         do {
-            let result = try queue.write { db in try body(CatalogWriter(db: db, file: file)) }
+            let result = try queue.write { db in
+                let result = try body(CatalogWriter(db: db, file: file))
+                CrashPoints.pass("catalog.transaction-body")
+                return result
+            }
+            CrashPoints.pass("catalog.committed")
             try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            CrashPoints.pass("catalog.checkpointed")
             return result
         } catch let error as CatalogError {
             throw error

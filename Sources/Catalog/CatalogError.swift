@@ -1,4 +1,5 @@
 import Diagnostics
+import Foundation
 import GRDB
 
 /// Everything that can go wrong with a catalog file (Docs/CatalogSchema.md, "Errors").
@@ -21,12 +22,14 @@ public enum CatalogError: UserFacingError, Equatable {
     case sqlite(file: String, detail: String)
     /// A write was attempted on a catalog opened read-only.
     case readOnly(file: String)
+    /// SQLite ran out of space (SQLITE_FULL); the transaction was rolled back.
+    case diskFull(file: String)
 
     public var subject: String? {
         switch self {
         case .cannotOpen(let f, _), .notACatalog(let f), .newerSchema(let f, _, _), .corrupt(let f, _),
              .conflictingClip(let f, _, _, _), .duplicateRow(let f, _, _, _), .unknownClip(let f, _), .sqlite(let f, _),
-             .readOnly(let f):
+             .readOnly(let f), .diskFull(let f):
             return f
         }
     }
@@ -45,6 +48,9 @@ public enum CatalogError: UserFacingError, Equatable {
         case .unknownClip(_, let id): return "no clip \"\(id)\""
         case .sqlite(_, let d): return "SQLite failed: \(d)"
         case .readOnly: return "the catalog was opened read-only"
+        case .diskFull(let f):
+            let folder = (f as NSString).deletingLastPathComponent
+            return "the disk is full (\(FreeSpace.describe(folder.isEmpty ? "." : folder)))"
         }
     }
 
@@ -55,6 +61,7 @@ public enum CatalogError: UserFacingError, Equatable {
         case .corrupt: return "restore the index from a copy or rebuild it"
         case .conflictingClip: return "give the new clip another id, or remove the old one first"
         case .unknownClip: return "list ids with audio-index query --format json"
+        case .diskFull: return "free space and run the command again; this change was rolled back and the index is as it was"
         default: return nil
         }
     }
@@ -66,7 +73,7 @@ public enum CatalogError: UserFacingError, Equatable {
         case .newerSchema: return .unsupported
         case .conflictingClip, .duplicateRow: return .inconsistent
         case .unknownClip: return .badInput
-        case .sqlite, .readOnly: return .ioFailure
+        case .sqlite, .readOnly, .diskFull: return .ioFailure
         }
     }
 
@@ -80,6 +87,8 @@ public enum CatalogError: UserFacingError, Equatable {
             return CatalogError.cannotOpen(file: file, detail: db.message ?? "unable to open database file")
         case .SQLITE_READONLY:
             return CatalogError.readOnly(file: file)
+        case .SQLITE_FULL:
+            return CatalogError.diskFull(file: file)
         default:
             return CatalogError.sqlite(file: file, detail: db.message ?? "\(db.resultCode)")
         }

@@ -48,11 +48,22 @@ final class LineReader {
 
     init(url: URL, file: String) throws {
         self.file = file
-        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO must not wait for a writer; only regular files are read
+        // (/dev/zero or a pipe would never end).
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw ManifestError.cannotRead(file: file, errno: errno) }
-        self.fd = fd
         var status = stat()
-        let size = fstat(fd, &status) == 0 ? Int(status.st_size) : Self.chunkSize
+        guard fstat(fd, &status) == 0 else { let e = errno; close(fd); throw ManifestError.cannotRead(file: file, errno: e) }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: close(fd); throw ManifestError.cannotRead(file: file, errno: EISDIR)
+        case S_IFIFO: close(fd); throw ManifestError.notRegularFile(file: file, kind: "FIFO (named pipe)")
+        case S_IFCHR, S_IFBLK: close(fd); throw ManifestError.notRegularFile(file: file, kind: "device")
+        default: close(fd); throw ManifestError.notRegularFile(file: file, kind: "socket or special file")
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        self.fd = fd
+        let size = Int(status.st_size)
         chunk = .allocate(byteCount: max(4096, min(Self.chunkSize, size + 1)), alignment: 16)
         try fill()
         try checkByteOrderMark()

@@ -75,11 +75,13 @@ public enum ManifestError: UserFacingError, Equatable {
     case invalidEntry(file: String, id: String, problem: String)
     /// `ManifestWriter` was asked to write a file not named .jsonl or .ndjson.
     case unsupportedOutput(file: String)
+    /// The path names a device, FIFO or socket: reading it could block forever or never end.
+    case notRegularFile(file: String, kind: String)
 
     public var subject: String? {
         switch self {
         case .cannotRead(let f, _), .unsupportedExtension(let f), .notUTF8(let f, _), .empty(let f),
-             .invalidEntry(let f, _, _), .unsupportedOutput(let f):
+             .invalidEntry(let f, _, _), .unsupportedOutput(let f), .notRegularFile(let f, _):
             return f
         case .invalidUTF8(let l), .malformedJSON(let l, _, _), .tooDeep(let l, _), .notAnObject(let l, _),
              .missingField(let l, _), .emptyField(let l, _), .wrongType(let l, _, _, _), .unknownKey(let l, _, _),
@@ -133,6 +135,8 @@ public enum ManifestError: UserFacingError, Equatable {
             return "cannot write clip \"\(id)\": \(problem)"
         case .unsupportedOutput:
             return "manifests are written as JSON Lines only"
+        case .notRegularFile(_, let kind):
+            return "is a \(kind), not a regular file"
         }
     }
 
@@ -185,6 +189,8 @@ public enum ManifestError: UserFacingError, Equatable {
             return nil
         case .unsupportedOutput:
             return "name the output .jsonl or .ndjson"
+        case .notRegularFile:
+            return "manifests are read from regular files only (a device or pipe could block or never end): save it to a file first"
         }
     }
 

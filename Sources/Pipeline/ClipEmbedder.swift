@@ -49,6 +49,7 @@ public final class ClipEmbedder {
         let start = ProcessInfo.processInfo.systemUptime
         let features = try frontEnd.features(samples, crop: .policy(policy.cropPolicy))
         times?.add(.features, ProcessInfo.processInfo.systemUptime - start)
+        CrashPoints.pass("embed.features")
         let per = features.values.count / features.segments.count
         var out: [ClipVector] = []
         for (i, segment) in features.segments.enumerated() {
@@ -57,6 +58,7 @@ public final class ClipEmbedder {
             let v = try model.encoder.embed(EncoderInput(features: slice, frames: frontEnd.chunkFrames, longer: segment.longer))
             times?.add(.encoder, ProcessInfo.processInfo.systemUptime - encoderStart)
             out.append(ClipVector(startSeconds: Double(segment.start) / Double(frontEnd.sampleRate), vector: v))
+            CrashPoints.pass("embed.window")
         }
         if policy == .windows && out.count > 1 {
             var mean = [Float](repeating: 0, count: out[0].vector.count)
@@ -143,6 +145,7 @@ extension ClipEmbedder {
         do { clip = try AudioLoader.prepare(decoded); times?.add(.resample, ProcessInfo.processInfo.systemUptime - start) } catch {
             return .failure(PipelineFailure(stage: .resample, message: ErrorReport.line(for: error)))
         }
+        CrashPoints.pass("embed.resampled")
         do { return .success(try vectors(samples: clip.samples)) } catch {
             return .failure(PipelineFailure(stage: .encode, message: ErrorReport.line(for: error)))
         }

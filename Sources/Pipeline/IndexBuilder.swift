@@ -37,6 +37,8 @@ public struct BuildOptions: Sendable {
     public var shard: (index: Int, count: Int)?
     public var retryFailed = false
     public var threads = 1
+    /// Decode in worker processes (the CLI's default), or in this process when nil.
+    public var decodeIsolation: DecodeIsolation?
     /// A commit after this many clips or seconds, whichever comes first.
     public var commitClips = 256
     public var commitSeconds: Double = 60
@@ -88,6 +90,10 @@ public final class IndexBuilder {
     var pendingFailures: [FailureRecord] = []
     var pendingCompleted: [(path: String, size: Int64, mtime: Int64, clips: Int)] = []
     var groupStart = ProcessInfo.processInfo.systemUptime
+    /// One decode worker per thread, started on first use (`options.decodeIsolation`).
+    lazy var decodeWorkers: [DecodeWorkerClient] = options.decodeIsolation.map { settings in
+        (0..<max(1, options.threads)).map { _ in DecodeWorkerClient(settings: settings) }
+    } ?? []
 
     public init(options: BuildOptions) throws {
         self.options = options
@@ -123,6 +129,7 @@ public final class IndexBuilder {
             facts.tokenizerHash = text.tokenizerHash
         }
         fingerprintFacts = facts
+        CrashPoints.pass("build.catalog-opened")
         let recordedInput = RecordedInput(kind: options.input.kind, location: options.input.location,
                                           shardIndex: options.shard?.index, shardCount: options.shard?.count)
         if let recorded {
@@ -145,6 +152,7 @@ public final class IndexBuilder {
             if recorded == nil { try w.setModel(facts) }
             if !inputs.contains(recordedInput) { try w.setInputs(inputs + [recordedInput]) }
         }
+        CrashPoints.pass("build.catalog-initialised")
     }
 
     /// Recorded paths are absolute, so `query` finds the model from any working directory.
@@ -271,17 +279,28 @@ public final class IndexBuilder {
     /// Decode + hash in parallel, dedupe serially, embed the new audio in parallel, queue for commit.
     func process(_ entries: [ManifestEntry]) throws {
         let times = self.times
-        let decoded: [Result<Decoded, PipelineFailure>] = try parallelMap(count: entries.count, threads: options.threads, makeWorker: { () }) { i, _ in
+        var nextWorker = 0
+        let workers = decodeWorkers
+        let decoded: [Result<Decoded, PipelineFailure>] = try parallelMap(count: entries.count, threads: options.threads, makeWorker: { () -> DecodeWorkerClient? in
+            defer { nextWorker += 1 }
+            return workers.isEmpty ? nil : workers[nextWorker % workers.count]
+        }) { i, worker in
             let e = entries[i]
+            CrashPoints.pass("decode.started")
             do {
                 let audio: DecodedAudio = try times.measure(.decode) {
                     if let m = e.archiveMember {
                         let bytes = try ArchiveMemberReader.payload(archive: URL(fileURLWithPath: e.path), member: m)
-                        return try AudioDecoder.decode(bytes: bytes, name: m.name)
+                        CrashPoints.pass("decode.member-read")
+                        return try worker.map { try $0.decode(bytes: bytes, name: m.name).get() } ?? AudioDecoder.decode(bytes: bytes, name: m.name)
                     }
-                    return try AudioDecoder.decode(path: e.resolvedURL.path)
+                    return try worker.map { try $0.decode(path: e.resolvedURL.path).get() } ?? AudioDecoder.decode(path: e.resolvedURL.path)
                 }
-                return .success(Decoded(audio: audio, hash: times.measure(.hash) { AudioHash.sha256(audio) }))
+                let decoded = Decoded(audio: audio, hash: times.measure(.hash) { AudioHash.sha256(audio) })
+                CrashPoints.pass("decode.hashed")
+                return .success(decoded)
+            } catch let failure as PipelineFailure {
+                return .failure(failure)
             } catch {
                 return .failure(PipelineFailure(stage: .decode, message: ErrorReport.line(for: error)))
             }
@@ -317,6 +336,7 @@ public final class IndexBuilder {
                 }
             }
         }
+        CrashPoints.pass("dedupe.planned")
         let policy = options.longClip
         let model = self.model
         let vectors: [Result<[ClipVector], PipelineFailure>] = try parallelMap(count: toEmbed.count, threads: options.threads,
@@ -325,7 +345,9 @@ public final class IndexBuilder {
             embedder.times = times
             return embedder
         }) { k, embedder in
-            embedder.embed(decoded: decoded[toEmbed[k]].value!.audio)
+            let result = embedder.embed(decoded: decoded[toEmbed[k]].value!.audio)
+            CrashPoints.pass("embed.done")
+            return result
         }
         var failedHashes: [String: PipelineFailure] = [:]
         for (k, i) in toEmbed.enumerated() {
@@ -353,7 +375,7 @@ public final class IndexBuilder {
             if embedFor[d.hash] == entries.firstIndex(of: e) && !newRows.isEmpty { summary.embedded += 1 } else { summary.duplicates += 1 }
             pendingClips.append((record, existing, newRows))
             pendingIDs.insert(e.id)
-            CrashPoint.pass("after-clip")
+            CrashPoints.pass("after-clip")
         }
     }
 

@@ -2,9 +2,6 @@ import Catalog
 import Foundation
 import VectorIndex
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// An index directory (Docs/IndexDirectory.md): `DIR/vectors/` and `DIR/catalog.sqlite`.
 public struct IndexDirectory: Sendable {
@@ -19,28 +16,23 @@ public struct IndexDirectory: Sendable {
             throw PipelineError.notAnIndex(path: url.path, detail: "no catalog.sqlite")
         }
         let catalog = try Catalog(url: catalogURL, mode: .readOnly)
-        let g = try catalog.generation()
-        guard g > 0 else { throw PipelineError.notAnIndex(path: url.path, detail: "the first build never committed") }
-        return (catalog, try VectorIndex(directory: vectors, generation: Int(g)))
+        return (catalog, try openVectors(recordedBy: catalog))
     }
-}
 
-/// Deterministic crash points for the kill-and-resume tests: `AUDIO_INDEX_CRASH_AT=<name>:<count>`
-/// ends the process with `_exit(137)` (as SIGKILL would, nothing flushed or cleaned) the
-/// `count`-th time the writer passes point `name` (`after-vectors`, `after-catalog`, `after-clip`;
-/// `merge` also `after-part`).
-enum CrashPoint {
-    nonisolated(unsafe) static var passes: [String: Int] = [:]
-    static let target: (name: String, count: Int)? = {
-        guard let spec = ProcessInfo.processInfo.environment["AUDIO_INDEX_CRASH_AT"] else { return nil }
-        let parts = spec.split(separator: ":")
-        guard parts.count == 2, let n = Int(parts[1]) else { return nil }
-        return (String(parts[0]), n)
-    }()
-
-    static func pass(_ name: String) {
-        guard let target, target.name == name else { return }
-        passes[name, default: 0] += 1
-        if passes[name] == target.count { _exit(137) }
+    /// The vector generation `catalog` records now. A writer may commit twice between reading the
+    /// generation and opening its files and so collect them: then the catalog has moved on and the
+    /// newer generation is opened instead (the concurrency tests reach this).
+    func openVectors(recordedBy catalog: Catalog) throws -> VectorIndex {
+        var attempt = 0
+        while true {
+            let g = try catalog.generation()
+            guard g > 0 else { throw PipelineError.notAnIndex(path: url.path, detail: "the first build never committed") }
+            do {
+                return try VectorIndex(directory: vectors, generation: Int(g))
+            } catch VectorIndexError.missingFile(let path) {
+                guard attempt < 20, try catalog.generation() != g else { throw VectorIndexError.missingFile(path: path) }
+                attempt += 1
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Catalog
+import Diagnostics
 import FileIO
 import Foundation
 import NumPyFormat
@@ -38,16 +39,19 @@ public final class IndexMaintenance {
         let removing = Set(unique)
         let freed = rows.filter { (owners[$0] ?? []).allSatisfy { removing.contains($0.clipID) } }.sorted()
         var generation = try catalog.generation()
+        CrashPoints.pass("remove.planned")
         if !freed.isEmpty { generation = Int64(try writer.remove(ids: freed)) }
-        CrashPoint.pass("after-vectors")
+        CrashPoints.pass("after-vectors")
         let g = generation
         try catalog.write { w in
             let catalogFreed = try w.removeClips(ids: unique)
+            CrashPoints.pass("catalog.clips-removed")
             precondition(catalogFreed == freed, "catalog freed \(catalogFreed), vectors \(freed)")
             try w.setGeneration(g)
         }
-        CrashPoint.pass("after-catalog")
+        CrashPoints.pass("after-catalog")
         try writer.publish()
+        CrashPoints.pass("after-publish")
         return freed.count
     }
 
@@ -59,10 +63,11 @@ public final class IndexMaintenance {
 
     private func commitVectorsOnly(_ change: () throws -> Int) throws {
         let g = Int64(try change())
-        CrashPoint.pass("after-vectors")
+        CrashPoints.pass("after-vectors")
         try catalog.write { try $0.setGeneration(g) }
-        CrashPoint.pass("after-catalog")
+        CrashPoints.pass("after-catalog")
         try writer.publish()
+        CrashPoints.pass("after-publish")
     }
 }
 

@@ -253,7 +253,7 @@ public final class IndexMerger {
                 group.modelHashes.append(h)
             }
             try commit()
-            CrashPoint.pass("after-part")
+            CrashPoints.pass("after-part")
         }
         if options.wantsIVF { try trainIVFIfFlat(writer: writer, catalog: catalog, lists: options.ivfLists, seed: options.seed) }
         progress.finish()

@@ -24,7 +24,8 @@ public struct QueryHit: Sendable, Equatable {
 public final class IndexQuery {
     public let index: IndexDirectory
     public let catalog: Catalog
-    public let vectors: VectorIndex
+    /// The generation the catalog recorded when this reader opened (or last caught up).
+    public private(set) var vectors: VectorIndex
 
     public init(index: IndexDirectory) throws {
         self.index = index
@@ -93,8 +94,21 @@ public final class IndexQuery {
         return allowed
     }
 
-    /// Top-k distinct clips per query (row-major `queries`), best first.
+    /// Top-k distinct clips per query (row-major `queries`), best first, all from one committed
+    /// generation: if a writer commits while the hits are looked up in the catalog, the answer
+    /// could mix two generations (a removed clip's row with no owner), so it is computed again on
+    /// the generation the catalog records now (issue 7 item 3; ConcurrencyTests).
     public func search(queries: [Float], k: Int, nprobe: Int?, allowed: Set<Int64>?) throws -> [[QueryHit]] {
+        for _ in 0..<100 {
+            let opened = vectors.generation
+            let answer = try searchOnce(queries: queries, k: k, nprobe: nprobe, allowed: allowed)
+            if try catalog.generation() == Int64(opened) { return answer }
+            vectors = try index.openVectors(recordedBy: catalog)
+        }
+        throw PipelineError.inconsistent(index: index.url.path, problems: ["the index changed under 100 consecutive queries; run the query again"])
+    }
+
+    private func searchOnce(queries: [Float], k: Int, nprobe: Int?, allowed: Set<Int64>?) throws -> [[QueryHit]] {
         guard !queries.isEmpty, queries.count % dimension == 0 else {
             throw PipelineError.badQuery(detail: "query vectors have \(queries.count) values; the index holds \(dimension)-d vectors")
         }

@@ -15,6 +15,7 @@ extension IndexDirectory {
         if try catalog.generation() == 0 && !FileManager.default.fileExists(atPath: vectors.appendingPathComponent("CURRENT").path) {
             try? FileManager.default.removeItem(at: vectors)
             _ = try VectorIndexWriter.build(directory: vectors, dimension: dimension, metric: .ip, vectors: [])
+            CrashPoints.pass("build.vectors-created")
         }
         let writer = try VectorIndexWriter(directory: vectors, rollingBackTo: { Int(max(1, try catalog.generation())) })
         writer.stageOnly = true
@@ -47,6 +48,7 @@ extension ModelFacts {
 /// flat rows.
 func trainIVFIfFlat(writer: VectorIndexWriter, catalog: Catalog, lists: Int?, seed: UInt64) throws {
     guard writer.index.kind == .flat else { return }
+    CrashPoints.pass("ivf.started")
     let n = writer.index.liveCount
     let lists = lists ?? KMeans.defaultListCount(for: n)
     guard n >= lists, n > 0 else {
@@ -54,10 +56,11 @@ func trainIVFIfFlat(writer: VectorIndexWriter, catalog: Catalog, lists: Int?, se
         return
     }
     let g = try writer.retrain(nlist: lists, options: KMeans.Options(seed: seed))
-    CrashPoint.pass("after-vectors")
+    CrashPoints.pass("after-vectors")
     try catalog.write { try $0.setGeneration(Int64(g)) }
-    CrashPoint.pass("after-catalog")
+    CrashPoints.pass("after-catalog")
     try writer.publish()
+    CrashPoints.pass("after-publish")
 }
 
 /// One group of changes committed together in the order of Docs/IndexDirectory.md: the new
@@ -82,13 +85,14 @@ struct CommitGroup {
     /// `times`, when given, receives the index (segment write, publish) and catalog seconds of the commit.
     func commit(writer: VectorIndexWriter, catalog: Catalog, times: StageTimes? = nil) throws {
         guard !isEmpty else { return }
+        CrashPoints.pass("commit.started")
         let base = writer.nextRowID
         var next = try catalog.generation()
         if !vectors.isEmpty {
             let start = ProcessInfo.processInfo.systemUptime
             next = Int64(try writer.add(vectors: vectors, ids: (0..<Int64(rows.count)).map { base + $0 }))
             times?.add(.index, ProcessInfo.processInfo.systemUptime - start)
-            CrashPoint.pass("after-vectors")
+            CrashPoints.pass("after-vectors")
         }
         let generation = next
         let catalogStart = ProcessInfo.processInfo.systemUptime
@@ -96,20 +100,23 @@ struct CommitGroup {
             for (k, r) in rows.enumerated() {
                 try w.addRow(base + Int64(k), audioHash: r.hash, startSeconds: r.start, generation: generation)
             }
+            CrashPoints.pass("catalog.rows-inserted")
             for (clip, existing, newRows) in clips {
                 try w.insertClip(clip, generation: generation)
                 for row in existing { try w.link(clipID: clip.id, row: row) }
                 for k in newRows { try w.link(clipID: clip.id, row: base + Int64(k)) }
             }
+            CrashPoints.pass("catalog.clips-inserted")
             for f in failures { try w.recordFailure(f, generation: generation) }
             for c in completed { try w.markFileCompleted(path: c.path, size: c.size, mtimeNanoseconds: c.mtime, clips: c.clips, generation: generation) }
             for h in modelHashes { try w.cacheModelHash(h.sha256, for: h.identity) }
             try w.setGeneration(generation)
         }
         times?.add(.catalog, ProcessInfo.processInfo.systemUptime - catalogStart)
-        CrashPoint.pass("after-catalog")
+        CrashPoints.pass("after-catalog")
         let publishStart = ProcessInfo.processInfo.systemUptime
         try writer.publish()
         times?.add(.index, ProcessInfo.processInfo.systemUptime - publishStart)
+        CrashPoints.pass("after-publish")
     }
 }

@@ -111,6 +111,6 @@ enum CurrentFile {
     }
 
     static func write(directory: URL, generation: Int) throws {
-        try AtomicFile.write(Array((GenerationFile.fileName(generation) + "\n").utf8), to: directory.appendingPathComponent(name))
+        try AtomicFile.write(Array((GenerationFile.fileName(generation) + "\n").utf8), to: directory.appendingPathComponent(name), crashLabel: "current")
     }
 }

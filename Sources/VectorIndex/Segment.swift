@@ -1,3 +1,4 @@
+import Diagnostics
 import FileIO
 import Foundation
 import NumPyFormat
@@ -170,10 +171,12 @@ public enum SegmentFormat {
             tail += [UInt8](repeating: 0, count: header.listsOffset - header.centroidsOffset - header.centroidsLength) + lSection
         }
         let padding = [UInt8](repeating: 0, count: header.idsOffset - header.vectorsOffset - header.vectorsLength)
-        try AtomicFile.write(to: url) { fd, path in
+        try AtomicFile.write(to: url, crashLabel: "segment") { fd, path in
             try header.encode().withUnsafeBytes { try AtomicFile.writeAll(fd: fd, $0, path: path) }
+            CrashPoints.pass("segment.header-written")
             try vHead.withUnsafeBytes { try AtomicFile.writeAll(fd: fd, $0, path: path) }
             try AtomicFile.writeAll(fd: fd, UnsafeRawBufferPointer(vectors), path: path)
+            CrashPoints.pass("segment.vectors-written")
             try padding.withUnsafeBytes { try AtomicFile.writeAll(fd: fd, $0, path: path) }
             try iHead.withUnsafeBytes { try AtomicFile.writeAll(fd: fd, $0, path: path) }
             try littleIDs.withUnsafeBytes { try AtomicFile.writeAll(fd: fd, $0, path: path) }

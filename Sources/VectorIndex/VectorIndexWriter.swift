@@ -1,3 +1,4 @@
+import Diagnostics
 import FileIO
 import Foundation
 import NumPyFormat
@@ -32,6 +33,7 @@ public final class VectorIndexWriter {
         self.directory = directory
         lockFD = try Self.lock(directory)
         do {
+            CrashPoints.pass("rollback.locked")
             let generation = try liveGeneration()
             let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
             for name in names {
@@ -41,12 +43,31 @@ public final class VectorIndexWriter {
                 }.first
                 if let number, number > generation { unlink(directory.appendingPathComponent(name).path) }
             }
+            AtomicFile.syncDirectory(directory.path)
+            CrashPoints.pass("rollback.files-deleted")
             if (try? CurrentFile.read(directory: directory)) != generation {
                 try CurrentFile.write(directory: directory, generation: generation)
             }
-            AtomicFile.syncDirectory(directory.path)
+            CrashPoints.pass("rollback.current-fixed")
             index = try VectorIndex(directory: directory, generation: generation)
         } catch { close(lockFD); throw error }
+        // A writer killed after moving CURRENT but before collecting leaves files neither of the two
+        // newest generations lists; a rerun with nothing to commit would never publish, so they go
+        // now (found by the crash harness: kill at current.reopened or gc.first-unlink).
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        let older = names.compactMap { n -> Int? in
+            guard n.hasPrefix("gen-"), n.hasSuffix(".json") else { return nil }
+            return Int(n.dropFirst(4).dropLast(5))
+        }.filter { $0 < index.generation }.max()
+        if let older {
+            let url = directory.appendingPathComponent(GenerationFile.fileName(older))
+            if let data = FileManager.default.contents(atPath: url.path),
+               let previous = try? GenerationFile.decode(data, path: url.path) {
+                collectGarbage(keeping: index.manifest.files.union(previous.files))
+            }
+        } else {
+            collectGarbage(keeping: index.manifest.files)
+        }
     }
 
     deinit { close(lockFD) }  // closing the descriptor releases the flock
@@ -67,6 +88,7 @@ public final class VectorIndexWriter {
         try CurrentFile.write(directory: directory, generation: gen.generation)
         let previous = index.manifest
         index = try VectorIndex(directory: directory, generation: gen.generation)
+        CrashPoints.pass("current.reopened")
         collectGarbage(keeping: gen.files.union(previous.files))
     }
 
@@ -153,7 +175,7 @@ public final class VectorIndexWriter {
             let gen = GenerationFile(generation: 1, dimension: dimension, metric: metric,
                                      segments: [.init(file: segName, generation: 1, count: ids.count)], tombstones: [],
                                      nextID: (ids.max() ?? -1) + 1)
-            try AtomicFile.write(Array(gen.encode().utf8), to: directory.appendingPathComponent(GenerationFile.fileName(1)))
+            try AtomicFile.write(Array(gen.encode().utf8), to: directory.appendingPathComponent(GenerationFile.fileName(1)), crashLabel: "generation")
             try CurrentFile.write(directory: directory, generation: 1)
         }()
         return try VectorIndexWriter(directory: directory)
@@ -243,7 +265,7 @@ public final class VectorIndexWriter {
         let g = try nextGeneration()
         let name = GenerationFile.tombstoneName(g)
         let bytes = NPY.encode(NPYArray(shape: [unique.count], int64: unique))
-        try AtomicFile.write(bytes, to: directory.appendingPathComponent(name))
+        try AtomicFile.write(bytes, to: directory.appendingPathComponent(name), crashLabel: "tombstone")
         var gen = index.manifest
         gen.generation = g
         gen.tombstones.append(.init(file: name, generation: g, count: unique.count, crc32c: CRC32C.checksum(bytes)))
@@ -281,6 +303,7 @@ public final class VectorIndexWriter {
         let lists = nlist ?? (index.kind == .ivf ? index.nlist : KMeans.defaultListCount(for: n))
         try Self.checkListCount(lists, trainingRows: n, path: directory.path)
         let centroids = live.vectors.withUnsafeBufferPointer { KMeans.train(vectors: $0, dimension: d, nlist: lists, metric: index.metric, options: options) }
+        CrashPoints.pass("vectors.kmeans-trained")
         let g = try nextGeneration()
         let name = GenerationFile.segmentName(g)
         try Self.writeSegment(directory.appendingPathComponent(name), dimension: d, metric: index.metric, vectors: live.vectors, ids: live.ids, centroids: centroids)
@@ -341,11 +364,12 @@ public final class VectorIndexWriter {
 
     private func commit(_ gen: GenerationFile) throws {
         precondition(staged == nil, "a staged generation must be published before the next change")
-        try AtomicFile.write(Array(gen.encode().utf8), to: directory.appendingPathComponent(GenerationFile.fileName(gen.generation)))
-        if stageOnly { staged = gen; return }
+        try AtomicFile.write(Array(gen.encode().utf8), to: directory.appendingPathComponent(GenerationFile.fileName(gen.generation)), crashLabel: "generation")
+        if stageOnly { staged = gen; CrashPoints.pass("generation.staged"); return }
         try CurrentFile.write(directory: directory, generation: gen.generation)
         let previous = index.manifest
         index = try VectorIndex(directory: directory, generation: gen.generation)
+        CrashPoints.pass("current.reopened")
         collectGarbage(keeping: gen.files.union(previous.files))
     }
 
@@ -354,12 +378,18 @@ public final class VectorIndexWriter {
     /// generation keep their mappings; a reader that opens one later finds it gone and retries.
     private func collectGarbage(keeping keep: Set<String>) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        var deleted = 0
         for name in names where !keep.contains(name) {
             let ours = name.hasPrefix("gen-") || name.hasPrefix("seg-") || name.hasPrefix("tomb-")
                 || (name.hasPrefix(".") && name.contains(".tmp-"))
-            if ours { unlink(directory.appendingPathComponent(name).path) }
+            if ours {
+                unlink(directory.appendingPathComponent(name).path)
+                deleted += 1
+                if deleted == 1 { CrashPoints.pass("gc.first-unlink") }
+            }
         }
         AtomicFile.syncDirectory(directory.path)
+        CrashPoints.pass("gc.done")
     }
 
     private static func lock(_ directory: URL) throws -> Int32 {

@@ -27,6 +27,8 @@ public enum CLI {
         public let status: Int32
         public let stdout: String
         public let stderr: String
+        /// The signal that ended the process (e.g. 9 for SIGKILL), nil when it exited.
+        public var signal: Int32? = nil
     }
 
     public static var executable: URL {
@@ -77,6 +79,7 @@ public enum CLI {
         process.waitUntilExit()
         return Result(status: process.terminationStatus,
                       stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+                      stderr: String(decoding: errData, as: UTF8.self),
+                      signal: process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil)
     }
 }

@@ -1,0 +1,43 @@
+import Foundation
+@testable import Pipeline
+import Testing
+import TestSupport
+
+/// Decoding in worker processes (issue 7 item 4): a codec that crashes, spins or blocks on one file
+/// costs that clip (recorded in the failures table with what happened), never the build, and the
+/// clip is indexed by `--retry-failed` once the codec behaves.
+@Suite("decode isolation: injected codec crash, CPU spin and hang in the worker", .serialized)
+struct DecodeIsolationTests {
+    @Test("a worker that aborts on bell, spins on rain and blocks on dog-copy: three decode failures saying why, the rest indexed; --retry-failed completes it")
+    func injectedFaults() throws {
+        let corpus = try Corpus()
+        defer { corpus.remove() }
+        let reference = corpus.index("reference"), idx = corpus.index("idx")
+        _ = try corpus.build(reference)
+        let args = ["build", "--model", Corpus.model, "--manifest", corpus.manifest.path, "--index", idx,
+                    "--decode-cpu-seconds", "1", "--decode-timeout", "20"]
+        let r = try CLI.run(executable: URL(fileURLWithPath: "/usr/bin/env"),
+                            ["AUDIO_INDEX_DECODE_FAULT=crash:bell.wav,hang:rain.wav,sleep:dog-copy.wav", CLI.executable.path] + args)
+        #expect(r.status == 1 && r.stderr.contains("4 clips failed"), "\(r.stdout)\(r.stderr)")
+        let q = try IndexQuery(index: IndexDirectory(idx))
+        let failures = Dictionary(uniqueKeysWithValues: try q.catalog.failures().map { ($0.clipID ?? "-", $0) })
+        #expect(failures["bell"]?.stage == .decode && failures["bell"]?.error.contains("killed by signal 6") == true, "\(failures["bell"]?.error ?? "")")
+        #expect(failures["rain"]?.error.contains("SIGXCPU") == true, "\(failures["rain"]?.error ?? "")")
+        #expect(failures["dog-again"]?.error.contains("longer than 20 s") == true, "\(failures["dog-again"]?.error ?? "")")
+        #expect(failures["broken"]?.stage == .decode)
+        #expect(try q.catalog.clip(id: "dog") != nil && q.verify().isEmpty)
+
+        let retry = try CLI.run(args + ["--retry-failed"])
+        #expect([0, 1].contains(retry.status), "\(retry.stderr)")
+        #expect(try IndexSnapshot(idx).vectors == IndexSnapshot(reference).vectors)
+    }
+
+    @Test("the worker decodes exactly what the in-process decoder does: same audio hashes and vectors")
+    func sameResult() throws {
+        let corpus = try Corpus()
+        defer { corpus.remove() }
+        _ = try corpus.build(corpus.index("isolated"))
+        _ = try corpus.build(corpus.index("in-process"), ["--decode-in-process"])
+        #expect(try IndexSnapshot(corpus.index("isolated")) == IndexSnapshot(corpus.index("in-process")))
+    }
+}
