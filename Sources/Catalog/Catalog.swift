@@ -1,6 +1,9 @@
 import Diagnostics
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An index's SQLite catalog (`DIR/catalog.sqlite`, Docs/CatalogSchema.md): clips, the vector rows
 /// they own, the model, the inputs, failures, the model-hash cache and the generation it records.
@@ -52,8 +55,17 @@ public final class Catalog: Sendable {
                 if let maxPages { try db.execute(sql: "PRAGMA max_page_count = \(maxPages)") }
             }
         }
+        // A read-only folder (a read-only mount or copy): SQLite cannot create the -shm file a WAL
+        // database needs even for reading, so open it immutable=1, which is safe because nobody can
+        // write there (Docs/IndexDirectory.md, "Copying an index"). URI filenames: Debian's SQLite is
+        // built with SQLITE_USE_URI.
+        var openPath = url.path
+        if mode == .readOnly, access(url.deletingLastPathComponent().path, W_OK) != 0,
+           let escaped = url.path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) {
+            openPath = "file:\(escaped)?immutable=1"
+        }
         do {
-            queue = try DatabaseQueue(path: url.path, configuration: configuration)
+            queue = try DatabaseQueue(path: openPath, configuration: configuration)
             try queue.inDatabase { db in
                 guard try db.tableExists("catalog_info") else {
                     let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master")!

@@ -182,6 +182,13 @@ struct PythonReaderTests {
         let a = Self.hits(swift.stdout), b = Self.hits(py.stdout)
         #expect(!a.isEmpty && a.map(\.ids) == b.map(\.ids) && zip(a, b).allSatisfy { abs($0.score - $1.score) <= 1e-6 },
                 "\(a)\n\(b)")
+        // audio-index query itself opens the read-only copy too (immutable=1) and answers the same.
+        let swiftRO = uid.map { u in
+            (try? CLI.run(executable: URL(fileURLWithPath: "/usr/bin/setpriv"), ["--reuid=\(u)", "--regid=\(u)", "--clear-groups",
+                                                                              CLI.executable.path, "query", "--index", copy, "--vector", q, "-k", "5", "--format", "json"]))
+        } ?? (try? CLI.run(["query", "--index", copy, "--vector", q, "-k", "5", "--format", "json"]))
+        #expect(swiftRO?.status == 0, "\(swiftRO?.stderr ?? "")")
+        #expect(Self.hits(swiftRO?.stdout ?? "") == a)
         #expect(try FileManager.default.contentsOfDirectory(atPath: copy).sorted() == before)
         // On the writable original the reader uses mode=ro.
         let ro = try Self.runReader(python, [idx, "--info"])
