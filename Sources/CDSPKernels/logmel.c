@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+// Build knobs for experiments (-D...): prefetch the next block (measured gain ≤ 5%, within noise);
+// the L1 chunk of the narrow FFT stages.
 #ifndef CDSP_PREFETCH
 #define CDSP_PREFETCH 1
 #endif

@@ -11,6 +11,7 @@
 #define VS FN(vs)
 #define VU FN(vu)
 #define VI FN(vi)
+// -DCDSP_PROFILE keeps the stages as separate functions, for `perf report` per stage.
 #ifdef CDSP_PROFILE
 #define INLINE TARGET static __attribute__((noinline))
 #else
