@@ -36,9 +36,22 @@ step "4/4 indexing manifests/demo.jsonl with $MODEL into index/demo, then queryi
 "$bin" build --model "$MODEL" --manifest manifests/demo.jsonl --index index/demo --threads 2
 "$bin" info --index index/demo
 "$bin" query --index index/demo --audio "$QUERY_CLIP" -k 5
+# The clip must come back first, as itself (score >= 0.9999), with its byte-identical copy
+# (duplicate/alsa/Noise in the manifest, see Docs/DemoCorpus.md) listed in the same hit's ids:
+# identical decoded audio is embedded once and shared.
+"$bin" query --index index/demo --audio "$QUERY_CLIP" -k 1 --format json | python3 -c '
+import json, sys
+hit = json.loads(sys.stdin.readline())
+want = {"alsa/Noise", "duplicate/alsa/Noise"}
+if hit["rank"] != 1 or hit["score"] < 0.9999 or not want <= set(hit["ids"]):
+    sys.exit("demo: error: expected the first hit to be %s with score >= 0.9999, got %r" % (sorted(want), hit))
+print("demo: check passed: first hit %s, score %.4f (the query clip and its byte-identical duplicate share one vector)"
+      % (",".join(hit["ids"]), hit["score"]), file=sys.stderr)
+'
 if [ "$MODEL" = Tests/Fixtures/htsat/hf-tiny ]; then
   step "note: the bundled test model has small random weights and ranks nothing by meaning; the clip comes back"
-  step "      first (score 1.0000) because identical audio gives an identical embedding. Set MODEL=... to a real"
+  step "      first (score 1.0000, with its duplicate's id) because identical audio gives an identical embedding,"
+  step "      and the other hits are in no meaningful order. Set MODEL=... to a real"
   step "      CLAP checkpoint (a Hugging Face laion/clap-htsat-unfused folder or a laion_clap .pt) for real retrieval."
 fi
 step "done: index in index/demo (audio-index query --index index/demo --audio FILE | --text \"...\" --model ...)"

@@ -26,6 +26,8 @@ import zlib
 
 SONIC_PI = "sonic-pi-samples"
 ALSA = "alsa-utils"
+#: The id of the deliberate byte-identical copy of alsa/Noise (see build()).
+DUPLICATE_ID = "duplicate/alsa/Noise"
 GCOMPRIS = "gcompris-qt-data"
 
 SONIC_PI_SAMPLES = [
@@ -315,6 +317,26 @@ def build(work, manifest):
         add(f"alsa/{name}", require(os.path.join(root, package_path)), captions, [ALSA, tag], ALSA, version,
             package_path, licence_for(paragraphs, f"speaker-test/samples/{name}.wav"), f"speaker-test/samples/{name}.wav")
     log(f"{ALSA} {version}: {len(ALSA_CLIPS)} clips")
+
+    # One deliberate duplicate: a byte-identical copy of the noise burst under a second id, so the
+    # demo shows that identical audio is embedded once and every id sharing it comes back in one hit.
+    original = require(os.path.join(root, "usr/share/sounds/alsa/Noise.wav"))
+    copy = os.path.join(work, "duplicates", "alsa-Noise-copy.wav")
+    with open(original, "rb") as f:
+        blob = f.read()
+    if not (os.path.isfile(copy) and open(copy, "rb").read() == blob):
+        os.makedirs(os.path.dirname(copy), exist_ok=True)
+        with open(copy + ".tmp", "wb") as f:
+            f.write(blob)
+        os.replace(copy + ".tmp", copy)
+    licence, holders, urls = provenance(licence_for(paragraphs, "speaker-test/samples/Noise.wav"))
+    extra = {"duplicate_of": "alsa/Noise", "package": ALSA, "version": version,
+             "package_path": "/usr/share/sounds/alsa/Noise.wav", "upstream_path": "speaker-test/samples/Noise.wav",
+             "copyright": holders, "sha256": hashlib.sha256(blob).hexdigest()}
+    lines.append((DUPLICATE_ID, record(DUPLICATE_ID, rel(copy), ["noise"], [ALSA, "noise", "duplicate"], licence,
+                                       f"a byte-identical copy of alsa/Noise made by Scripts/demo/demo_corpus.py "
+                                       f"(Debian {ALSA} {version}: /usr/share/sounds/alsa/Noise.wav)", extra)))
+    log(f"duplicates: {DUPLICATE_ID} is a byte copy of alsa/Noise")
 
     # gcompris-qt-data: clips live inside Qt .rcc archives; extract the chosen ones.
     version = package_version(work, GCOMPRIS)

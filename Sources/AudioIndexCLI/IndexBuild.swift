@@ -30,7 +30,7 @@ struct IndexWriteOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Clips longer than 10 s: center, start, windows (mean of the 10 s windows) or segments (one vector per 10 s window with its start time).", valueName: "policy"))
     var longClip: IndexLongClipPolicy = .center
 
-    @Option(help: ArgumentHelp("Index only part i of N (0-based): shard files or manifest lines whose position modulo N is i. Each part is its own index.", valueName: "i/N"))
+    @Option(help: ArgumentHelp("Index only part i of N (0-based): shard files, manifest lines or folder files whose position modulo N is i. Each part is its own flat index; join them with merge.", valueName: "i/N"))
     var shard: String?
 
     @Flag(help: "Retry the clips recorded in the failures table.")
@@ -102,7 +102,14 @@ struct IndexWriteOptions: ParsableArguments {
             line.add("embedded", s.embedded); line.add("duplicates", s.duplicates); line.add("failed", s.failed)
             line.add("skipped", s.skipped); line.add("seconds", s.seconds); line.add("clips", s.clipsInIndex)
             line.add("vectors", s.vectors); line.add("generation", Int(s.generation))
+            for (stage, seconds) in s.stageSeconds { line.add("seconds_\(stage.rawValue)", seconds) }
             print(line.text)
+        }
+        let total = s.stageSeconds.reduce(0) { $0 + $1.seconds }
+        if total > 0 {
+            StandardError.writeLine("\(options.mode.rawValue): thread-seconds per stage: " + s.stageSeconds.map {
+                "\($0.stage.rawValue) " + String(format: "%.2f s (%.0f%%)", $0.seconds, 100 * $0.seconds / total)
+            }.joined(separator: ", "))
         }
         if s.failed > 0 {
             StandardError.writeLine("\(s.failed) clip\(s.failed == 1 ? "" : "s") failed; they are listed in the catalog's failures table (audio-index info --index \(options.index.url.path)); retry with --retry-failed")

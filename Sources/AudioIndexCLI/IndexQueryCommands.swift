@@ -141,19 +141,50 @@ struct Info: ParsableCommand {
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check an index: catalog integrity, catalog ↔ vectors consistency, every checksum.",
+        abstract: "Check an index: catalog integrity, catalog ↔ vectors consistency, every checksum; with --model, a self-test.",
         discussion: """
             Exit 0 when sound; exit 3 listing the problems otherwise (exit 4 for a damaged file).
 
+            With --model PATH: the model is hashed afresh (never the cache) and must be the index's audio \
+            model; --clips clips spread over the catalog are decoded from their locators and embedded \
+            again, and each stored vector must equal the fresh one within 1e-4 per component (the \
+            stored vectors came from this very code, so the difference is 0 on the machine that built \
+            them; 1e-4 leaves room for another CPU's BLAS kernels and is the bound the encoder holds \
+            against PyTorch). Their captions (topped up to four texts with fixed probes) are embedded \
+            with the text tower (--tokenizer, else the recorded tokenizer, else the model folder's), \
+            and a warning says when the text embeddings collapse: mean pairwise cosine above 0.99, as \
+            with the broken larger_clap_music projection. A collapse is a warning, not a failure: \
+            audio queries still work.
+
             EXAMPLES
               audio-index verify --index idx
+              audio-index verify --index idx --model models/clap-htsat-unfused --clips 8
             """
     )
     @Option(help: ArgumentHelp("The index directory.", valueName: "dir")) var index: String
+    @Option(help: ArgumentHelp("A model to self-test against the index (the one it was built with).", valueName: "path")) var model: String?
+    @Option(help: ArgumentHelp("Tokenizer folder for the text self-test. (default: the recorded one, else the model's)", valueName: "dir")) var tokenizer: String?
+    @Option(help: "Clips to re-embed with --model.") var clips: Int = 4
+
+    func validate() throws {
+        if clips < 1 { throw ValidationError("--clips must be at least 1, got \(clips)") }
+        if tokenizer != nil && model == nil { throw ValidationError("--tokenizer needs --model") }
+    }
 
     func run() throws {
         let q = try IndexQuery(index: IndexDirectory(index))
-        let problems = try q.verify()
+        var problems = try q.verify()
+        if let model {
+            let report = try q.selfTest(modelPath: model, tokenizer: tokenizer, sampleCount: clips)
+            for c in report.clips {
+                print("self-test: \(c.id): \(c.vectors) vector\(c.vectors == 1 ? "" : "s") re-embedded, cosine \(String(format: "%.6f", c.cosine)), max |difference| \(c.maxAbsDifference)")
+            }
+            if let mean = report.meanPairwiseTextCosine {
+                print("self-test: text: \(report.texts.count) texts, mean pairwise cosine \(String(format: "%.4f", mean))")
+            }
+            for w in report.warnings { StandardError.warn(w) }
+            problems += report.problems
+        }
         guard problems.isEmpty else { throw PipelineError.inconsistent(index: index, problems: problems) }
         print("verify: \(index): \(try q.catalog.clipCount()) clips, \(try q.catalog.rowCount()) vectors at generation \(try q.catalog.generation()): consistent, checksums good")
     }

@@ -202,6 +202,31 @@ public final class Catalog: Sendable {
         }
     }
 
+    /// Every vector row with the audio and window it was computed from, by row (`merge` reads a
+    /// part's rows this way: a clip owns exactly the rows of its audio hash).
+    public func allRows() throws -> [(row: Int64, audioHash: String, startSeconds: Double)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT row, audio_hash, start_seconds FROM vector_rows ORDER BY row").map { ($0[0], $0[1], $0[2]) }
+        }
+    }
+
+    /// Every fully indexed input file with its recorded size, mtime and clip count, by path.
+    public func completedFiles() throws -> [(path: String, size: Int64, mtimeNanoseconds: Int64, clips: Int)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT path, size, mtime_ns, clips FROM completed_files ORDER BY path")
+                .map { ($0["path"], $0["size"], $0["mtime_ns"], $0["clips"]) }
+        }
+    }
+
+    /// Every cached model-file hash with the identity it is valid for, by path.
+    public func cachedModelHashes() throws -> [(identity: FileIdentity, sha256: String)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM model_hash_cache ORDER BY path").map {
+                (FileIdentity(path: $0["path"], size: $0["size"], mtimeNanoseconds: $0["mtime_ns"], inode: $0["inode"]), $0["sha256"])
+            }
+        }
+    }
+
     /// Failures in the order they were recorded.
     public func failures() throws -> [FailureRecord] {
         try read { db in

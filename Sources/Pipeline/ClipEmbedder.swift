@@ -35,6 +35,8 @@ public final class ClipEmbedder {
     public let model: AudioModel
     public let policy: IndexLongClipPolicy
     let frontEnd: CLAPFrontEnd
+    /// Where resample, features and encoder time is added (build's stage summary), if anywhere.
+    public var times: StageTimes?
 
     public init(model: AudioModel, policy: IndexLongClipPolicy) throws {
         self.model = model
@@ -44,13 +46,17 @@ public final class ClipEmbedder {
 
     /// The vectors of one clip (48 kHz mono samples): one, or one per 10 s window for `segments`.
     public func vectors(samples: [Float]) throws -> [ClipVector] {
+        let start = ProcessInfo.processInfo.systemUptime
         let features = try frontEnd.features(samples, crop: .policy(policy.cropPolicy))
+        times?.add(.features, ProcessInfo.processInfo.systemUptime - start)
         CrashPoints.pass("embed.features")
         let per = features.values.count / features.segments.count
         var out: [ClipVector] = []
         for (i, segment) in features.segments.enumerated() {
             let slice = Array(features.values[(i * per)..<((i + 1) * per)])
+            let encoderStart = ProcessInfo.processInfo.systemUptime
             let v = try model.encoder.embed(EncoderInput(features: slice, frames: frontEnd.chunkFrames, longer: segment.longer))
+            times?.add(.encoder, ProcessInfo.processInfo.systemUptime - encoderStart)
             out.append(ClipVector(startSeconds: Double(segment.start) / Double(frontEnd.sampleRate), vector: v))
             CrashPoints.pass("embed.window")
         }
@@ -135,7 +141,8 @@ extension ClipEmbedder {
     /// Resample and embed already-decoded audio.
     public func embed(decoded: DecodedAudio) -> Result<[ClipVector], PipelineFailure> {
         let clip: LoadedClip
-        do { clip = try AudioLoader.prepare(decoded) } catch {
+        let start = ProcessInfo.processInfo.systemUptime
+        do { clip = try AudioLoader.prepare(decoded); times?.add(.resample, ProcessInfo.processInfo.systemUptime - start) } catch {
             return .failure(PipelineFailure(stage: .resample, message: ErrorReport.line(for: error)))
         }
         CrashPoints.pass("embed.resampled")

@@ -37,10 +37,10 @@ public struct BuildOptions: Sendable {
     public var shard: (index: Int, count: Int)?
     public var retryFailed = false
     public var threads = 1
-    /// Decode in worker processes (the CLI's default), or in this process when nil.
-    public var decodeIsolation: DecodeIsolation?
     /// A commit after this many clips or seconds, whichever comes first.
     public var commitClips = 256
+    /// Decode in worker processes (the CLI's default), or in this process when nil.
+    public var decodeIsolation: DecodeIsolation?
     public var commitSeconds: Double = 60
 
     public init(modelPath: String, input: IndexInput, index: IndexDirectory) {
@@ -60,6 +60,14 @@ public struct BuildSummary: Sendable, Equatable {
     public var seconds: Double = 0
     public var generation: Int64 = 0
     public var clipsInIndex = 0
+    /// Thread-seconds per stage (decode, hash, resample, features, encoder, index, catalog).
+    public var stageSeconds: [(stage: StageTimes.Stage, seconds: Double)] = []
+
+    public static func == (a: BuildSummary, b: BuildSummary) -> Bool {
+        a.embedded == b.embedded && a.duplicates == b.duplicates && a.failed == b.failed && a.skipped == b.skipped
+            && a.vectors == b.vectors && a.seconds == b.seconds && a.generation == b.generation && a.clipsInIndex == b.clipsInIndex
+            && a.stageSeconds.map(\.stage) == b.stageSeconds.map(\.stage) && a.stageSeconds.map(\.seconds) == b.stageSeconds.map(\.seconds)
+    }
 }
 
 /// `build` / `add`: inputs → decode → audio hash → dedupe → front end → encoder → vectors + catalog,
@@ -71,6 +79,7 @@ public final class IndexBuilder {
     let writer: VectorIndexWriter
     let fingerprintFacts: ModelFacts
     var summary = BuildSummary()
+    let times = StageTimes()
 
     // The group being accumulated for the next commit.
     var pendingVectors: [Float] = []
@@ -102,10 +111,12 @@ public final class IndexBuilder {
             throw PipelineError.unsupported(detail: "a fusion model takes --long-clip center or segments")
         }
         let identity = try fileIdentity(model.checkpoint.tensors.path)
+        // Hashed here, cached only below once the writer lock is held (a refused second writer writes nothing).
         let digest: String
+        var digestToCache: String?
         if let cached = try catalog.cachedModelHash(for: identity) { digest = cached } else {
             digest = try model.tensorDigest()
-            try catalog.write { try $0.cacheModelHash(digest, for: identity) }
+            digestToCache = digest
         }
         var facts = ModelFacts(fingerprint: model.fingerprint(tensorDigest: digest, longClipPolicy: options.longClip.rawValue),
                                architecture: model.architecture, profile: model.profileName,
@@ -133,19 +144,10 @@ public final class IndexBuilder {
             }
         }
         // The vectors: created on the first build, else opened at the catalog's generation (rolling back).
-        let generation = try catalog.generation()
-        if generation == 0 && !fm.fileExists(atPath: options.index.vectors.appendingPathComponent("CURRENT").path) {
-            try? fm.removeItem(at: options.index.vectors)
-            _ = try VectorIndexWriter.build(directory: options.index.vectors, dimension: model.dimension, metric: .ip, vectors: [])
-            CrashPoints.pass("build.vectors-created")
-        }
-        writer = try VectorIndexWriter(directory: options.index.vectors, rollingBackTo: { Int(max(1, try catalog.generation())) })
-        writer.stageOnly = true
-        guard writer.index.dimension == model.dimension else {
-            throw PipelineError.indexMismatch(index: options.index.url.path, detail: "the vectors have dimension \(writer.index.dimension), the model \(model.dimension)")
-        }
+        writer = try options.index.openWriter(catalog: catalog, dimension: model.dimension)
         let inputs = try catalog.inputs()
         try catalog.write { w in
+            if let digestToCache { try w.cacheModelHash(digestToCache, for: identity) }
             if try w.generation() == 0 { try w.setGeneration(1) }
             if recorded == nil { try w.setModel(facts) }
             if !inputs.contains(recordedInput) { try w.setInputs(inputs + [recordedInput]) }
@@ -158,18 +160,11 @@ public final class IndexBuilder {
 
     /// Names the first recorded fact that differs.
     static func compare(_ recorded: ModelFacts, _ now: ModelFacts, index: String) throws {
-        let checks: [(String, String, String)] = [
-            ("architecture", recorded.architecture, now.architecture),
-            ("profile", recorded.profile, now.profile),
-            ("--long-clip", recorded.longClipPolicy, now.longClipPolicy),
-            ("dimension", String(recorded.dimension), String(now.dimension)),
-        ]
-        for (name, was, isNow) in checks where was != isNow {
-            throw PipelineError.indexMismatch(index: index, detail: "\(name) was \(was), now \(isNow)")
+        guard let (name, was, isNow) = recorded.firstDifference(from: now) else { return }
+        if name == "fingerprint" {
+            throw PipelineError.indexMismatch(index: index, detail: "the model's audio-tower weights differ from those of \(recorded.modelPath) (fingerprint \(was.prefix(12))…, now \(isNow.prefix(12))…)")
         }
-        if recorded.fingerprint != now.fingerprint {
-            throw PipelineError.indexMismatch(index: index, detail: "the model's audio-tower weights differ from those of \(recorded.modelPath) (fingerprint \(recorded.fingerprint.prefix(12))…, now \(now.fingerprint.prefix(12))…)")
-        }
+        throw PipelineError.indexMismatch(index: index, detail: "\(name) was \(was), now \(isNow)")
     }
 
     // MARK: - Running
@@ -230,12 +225,13 @@ public final class IndexBuilder {
             }
             try commit()
         }
-        if options.wantsIVF { try trainIVFIfNeeded() }
+        if options.wantsIVF { try trainIVFIfFlat(writer: writer, catalog: catalog, lists: options.ivfLists, seed: 1) }
         progress.finish()
         summary.seconds = ProcessInfo.processInfo.systemUptime - started
         summary.generation = try catalog.generation()
         summary.clipsInIndex = try catalog.clipCount()
         summary.vectors = try catalog.rowCount()
+        summary.stageSeconds = times.snapshot
         return summary
     }
 
@@ -257,7 +253,8 @@ public final class IndexBuilder {
             if let s = options.shard { entries = entries.enumerated().filter { $0.offset % s.count == s.index }.map(\.element) }
             return [Unit(completionKey: options.shard == nil ? path : nil, entries: entries, problems: problems)]
         case .dir(let path):
-            let (entries, failures) = try AudioFolderReader.entries(folder: URL(fileURLWithPath: path))
+            var (entries, failures) = try AudioFolderReader.entries(folder: URL(fileURLWithPath: path))
+            if let s = options.shard { entries = entries.enumerated().filter { $0.offset % s.count == s.index }.map(\.element) }
             let problems = failures.map { FailureRecord(clipID: nil, locator: .file(path: path), stage: .read, error: ErrorReport.line(for: $0)) }
             return [Unit(completionKey: nil, entries: entries, problems: problems)]
         case .shards(let pattern):
@@ -281,6 +278,7 @@ public final class IndexBuilder {
 
     /// Decode + hash in parallel, dedupe serially, embed the new audio in parallel, queue for commit.
     func process(_ entries: [ManifestEntry]) throws {
+        let times = self.times
         var nextWorker = 0
         let workers = decodeWorkers
         let decoded: [Result<Decoded, PipelineFailure>] = try parallelMap(count: entries.count, threads: options.threads, makeWorker: { () -> DecodeWorkerClient? in
@@ -290,15 +288,15 @@ public final class IndexBuilder {
             let e = entries[i]
             CrashPoints.pass("decode.started")
             do {
-                let audio: DecodedAudio
-                if let m = e.archiveMember {
-                    let bytes = try ArchiveMemberReader.payload(archive: URL(fileURLWithPath: e.path), member: m)
-                    CrashPoints.pass("decode.member-read")
-                    audio = try worker.map { try $0.decode(bytes: bytes, name: m.name).get() } ?? AudioDecoder.decode(bytes: bytes, name: m.name)
-                } else {
-                    audio = try worker.map { try $0.decode(path: e.resolvedURL.path).get() } ?? AudioDecoder.decode(path: e.resolvedURL.path)
+                let audio: DecodedAudio = try times.measure(.decode) {
+                    if let m = e.archiveMember {
+                        let bytes = try ArchiveMemberReader.payload(archive: URL(fileURLWithPath: e.path), member: m)
+                        CrashPoints.pass("decode.member-read")
+                        return try worker.map { try $0.decode(bytes: bytes, name: m.name).get() } ?? AudioDecoder.decode(bytes: bytes, name: m.name)
+                    }
+                    return try worker.map { try $0.decode(path: e.resolvedURL.path).get() } ?? AudioDecoder.decode(path: e.resolvedURL.path)
                 }
-                let decoded = Decoded(audio: audio, hash: AudioHash.sha256(audio))
+                let decoded = Decoded(audio: audio, hash: times.measure(.hash) { AudioHash.sha256(audio) })
                 CrashPoints.pass("decode.hashed")
                 return .success(decoded)
             } catch let failure as PipelineFailure {
@@ -318,7 +316,7 @@ public final class IndexBuilder {
                 pendingFailures.append(FailureRecord(clipID: e.id, locator: locator(e), stage: .decode, error: f.message))
                 summary.failed += 1
             case .success(let d):
-                if let existing = try catalog.clip(id: e.id) {
+                if let existing = try times.measure(.catalog, { try catalog.clip(id: e.id) }) {
                     if existing.audioHash == d.hash { summary.skipped += 1; continue }
                     pendingFailures.append(FailureRecord(clipID: e.id, locator: locator(e), stage: .index, error:
                         "id \(e.id) is already in the index with other audio (\(existing.locator)); this one is \(locator(e))"))
@@ -330,7 +328,7 @@ public final class IndexBuilder {
                     summary.failed += 1
                     continue
                 }
-                let existing = try catalog.rows(forAudioHash: d.hash).map(\.row)
+                let existing = try times.measure(.catalog) { try catalog.rows(forAudioHash: d.hash).map(\.row) }
                 plan[i] = (e, d, existing)
                 if existing.isEmpty && pendingRowOfHash[d.hash] == nil && embedFor[d.hash] == nil {
                     embedFor[d.hash] = i
@@ -342,7 +340,11 @@ public final class IndexBuilder {
         let policy = options.longClip
         let model = self.model
         let vectors: [Result<[ClipVector], PipelineFailure>] = try parallelMap(count: toEmbed.count, threads: options.threads,
-                                                                               makeWorker: { try ClipEmbedder(model: model, policy: policy) }) { k, embedder in
+                                                                               makeWorker: {
+            let embedder = try ClipEmbedder(model: model, policy: policy)
+            embedder.times = times
+            return embedder
+        }) { k, embedder in
             let result = embedder.embed(decoded: decoded[toEmbed[k]].value!.audio)
             CrashPoints.pass("embed.done")
             return result
@@ -380,56 +382,11 @@ public final class IndexBuilder {
     /// One commit in the order of Docs/IndexDirectory.md: vectors (staged), catalog, CURRENT.
     func commit() throws {
         defer { groupStart = ProcessInfo.processInfo.systemUptime }
-        guard !pendingClips.isEmpty || !pendingFailures.isEmpty || !pendingCompleted.isEmpty else { return }
-        CrashPoints.pass("commit.started")
-        let base = writer.nextRowID
-        var next = Int64(try catalog.generation())
-        if !pendingVectors.isEmpty {
-            let ids = (0..<Int64(pendingRows.count)).map { base + $0 }
-            next = Int64(try writer.add(vectors: pendingVectors, ids: ids))
-            CrashPoints.pass("after-vectors")
-        }
-        let generation = next
-        let clips = pendingClips, rows = pendingRows, failures = pendingFailures, completed = pendingCompleted
-        try catalog.write { w in
-            for (k, r) in rows.enumerated() {
-                try w.addRow(base + Int64(k), audioHash: r.hash, startSeconds: r.start, generation: generation)
-            }
-            CrashPoints.pass("catalog.rows-inserted")
-            for (clip, existing, newRows) in clips {
-                try w.insertClip(clip, generation: generation)
-                for row in existing { try w.link(clipID: clip.id, row: row) }
-                for k in newRows { try w.link(clipID: clip.id, row: base + Int64(k)) }
-            }
-            CrashPoints.pass("catalog.clips-inserted")
-            for f in failures { try w.recordFailure(f, generation: generation) }
-            for c in completed { try w.markFileCompleted(path: c.path, size: c.size, mtimeNanoseconds: c.mtime, clips: c.clips, generation: generation) }
-            try w.setGeneration(generation)
-        }
-        CrashPoints.pass("after-catalog")
-        try writer.publish()
-        CrashPoints.pass("after-publish")
+        let group = CommitGroup(vectors: pendingVectors, rows: pendingRows, clips: pendingClips, failures: pendingFailures, completed: pendingCompleted)
+        guard !group.isEmpty else { return }
+        try group.commit(writer: writer, catalog: catalog, times: times)
         pendingVectors = []; pendingRows = []; pendingRowOfHash = [:]; pendingClips = []; pendingIDs = []
         pendingFailures = []; pendingCompleted = []
-    }
-
-    /// `--kind ivf`: train (seeded k-means on min(N, 256·nlist) rows) and assign every row as one
-    /// commit; nothing to do when the index is IVF already.
-    func trainIVFIfNeeded() throws {
-        guard writer.index.kind == .flat else { return }
-        CrashPoints.pass("ivf.started")
-        let n = writer.index.liveCount
-        let lists = options.ivfLists ?? KMeans.defaultListCount(for: n)
-        guard n >= lists, n > 0 else {
-            StandardError.warn("\(n) vectors are too few for \(lists) IVF lists; the index stays flat")
-            return
-        }
-        let g = try writer.retrain(nlist: lists, options: KMeans.Options(seed: 1))
-        CrashPoints.pass("after-vectors")
-        try catalog.write { try $0.setGeneration(Int64(g)) }
-        CrashPoints.pass("after-catalog")
-        try writer.publish()
-        CrashPoints.pass("after-publish")
     }
 }
 

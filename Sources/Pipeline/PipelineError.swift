@@ -14,12 +14,18 @@ public enum PipelineError: UserFacingError, Equatable {
     case inconsistent(index: String, problems: [String])
     /// An option combination the pipeline refuses.
     case unsupported(detail: String)
+    /// `merge`: a part that does not belong with the others (another model, another sharded
+    /// build, a repeated or missing part), named with what differs.
+    case partsDisagree(part: String, detail: String)
+    /// `merge`: one clip id with different audio in two parts (both named, with their locators).
+    case conflictingParts(id: String, first: String, firstLocator: String, second: String, secondLocator: String)
 
     public var subject: String? {
         switch self {
         case .profileMismatch(let m, _, _): return m
         case .indexMismatch(let i, _), .notAnIndex(let i, _), .inconsistent(let i, _): return i
-        case .badQuery, .unsupported: return nil
+        case .partsDisagree(let p, _): return p
+        case .badQuery, .unsupported, .conflictingParts: return nil
         }
     }
 
@@ -31,6 +37,9 @@ public enum PipelineError: UserFacingError, Equatable {
         case .badQuery(let d): return d
         case .inconsistent(_, let p): return "\(p.count) problem\(p.count == 1 ? "" : "s"): " + p.prefix(5).joined(separator: "; ")
         case .unsupported(let d): return d
+        case .partsDisagree(_, let d): return d
+        case .conflictingParts(let id, let a, let la, let b, let lb):
+            return "clip \"\(id)\" has different audio in part \(a) (at \(la)) and in part \(b) (at \(lb))"
         }
     }
 
@@ -42,13 +51,15 @@ public enum PipelineError: UserFacingError, Equatable {
         case .badQuery: return nil
         case .inconsistent: return "rebuild the index, or restore it from a copy taken while no writer ran"
         case .unsupported: return nil
+        case .partsDisagree: return "merge the parts of one build --shard i/N run, made with the same model, profile and --long-clip (audio-index info --index PART shows them)"
+        case .conflictingParts: return "give one of the two clips another id in its input, rebuild that part, and merge again"
         }
     }
 
     public var exitCode: ProcessExitCode {
         switch self {
         case .profileMismatch, .badQuery, .unsupported: return .usage
-        case .indexMismatch, .inconsistent: return .inconsistent
+        case .indexMismatch, .inconsistent, .partsDisagree, .conflictingParts: return .inconsistent
         case .notAnIndex: return .badInput
         }
     }
