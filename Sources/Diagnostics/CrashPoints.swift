@@ -98,8 +98,8 @@ public enum CrashPoints {
         // Garbage collection of files neither of the two newest generations lists.
         Point("gc.first-unlink", .cleanup, "the first unreferenced file was deleted, others remain"),
         Point("gc.done", .cleanup, "unreferenced files deleted"),
-        // merge: one commit per part (Docs/IndexDirectory.md "Sharded builds and merge").
-        Point("after-part", .merge, "merge: a part committed and published, the next not begun"),
+        // merge (IndexMerger): its commits pass the commit, catalog and file points above too.
+        Point("after-part", .merge, "merge: one part's clips committed and published, the next part not begun"),
     ]
 
     public static let names: Set<String> = Set(all.map(\.name))

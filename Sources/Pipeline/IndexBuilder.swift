@@ -37,10 +37,10 @@ public struct BuildOptions: Sendable {
     public var shard: (index: Int, count: Int)?
     public var retryFailed = false
     public var threads = 1
-    /// Decode in worker processes (the CLI's default), or in this process when nil.
-    public var decodeIsolation: DecodeIsolation?
     /// A commit after this many clips or seconds, whichever comes first.
     public var commitClips = 256
+    /// Decode in worker processes (the CLI's default), or in this process when nil.
+    public var decodeIsolation: DecodeIsolation?
     public var commitSeconds: Double = 60
 
     public init(modelPath: String, input: IndexInput, index: IndexDirectory) {

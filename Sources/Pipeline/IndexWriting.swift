@@ -116,6 +116,7 @@ struct CommitGroup {
         CrashPoints.pass("after-catalog")
         let publishStart = ProcessInfo.processInfo.systemUptime
         try writer.publish()
+        CrashPoints.pass("after-publish")
         times?.add(.index, ProcessInfo.processInfo.systemUptime - publishStart)
         CrashPoints.pass("after-publish")
     }

@@ -49,6 +49,22 @@ struct CrashScenario: Sendable, CustomStringConvertible {
         }, arguments: { c, idx in
             ["add", "--model", c.model, "--manifest", c.path("more.jsonl"), "--index", idx, "--commit-clips", "2"]
         }, rerunAccepts: { $0.status == 1 && $0.stderr.contains("failed") }),
+        CrashScenario(name: "merge", prepare: { c, idx in
+            for i in 0..<2 {
+                try c.mustRun(["build", "--model", c.model, "--manifest", c.path("all.jsonl"), "--index", c.part(idx, i), "--shard", "\(i)/2"],
+                              allowFailedClips: true)
+            }
+        }, arguments: { c, idx in
+            ["merge", "--out", idx, c.part(c.baseIndex("merge"), 0), c.part(c.baseIndex("merge"), 1)]
+        }, rerunAccepts: { $0.status == 1 }),
+        CrashScenario(name: "merge-ivf", prepare: { c, idx in
+            for i in 0..<2 {
+                try c.mustRun(["build", "--model", c.model, "--manifest", c.path("all.jsonl"), "--index", c.part(idx, i), "--shard", "\(i)/2"],
+                              allowFailedClips: true)
+            }
+        }, arguments: { c, idx in
+            ["merge", "--out", idx, "--kind", "ivf", "--nlist", "2", c.part(c.baseIndex("merge-ivf"), 0), c.part(c.baseIndex("merge-ivf"), 1)]
+        }, rerunAccepts: { $0.status == 1 }),
         CrashScenario(name: "remove", prepare: { c, idx in
             try c.mustRun(["build", "--model", c.model, "--manifest", c.path("all.jsonl"), "--index", idx], allowFailedClips: true)
         }, arguments: { _, idx in
@@ -77,7 +93,7 @@ final class HarnessCorpus: @unchecked Sendable {
     /// Which scenario kills which point in the quick pass: the first in `quickOrder` that passes it.
     private(set) var quickAssignment: [String: String] = [:]
     /// Cheapest first: the maintenance commands embed nothing.
-    static let quickOrder = ["remove", "compact", "retrain", "add", "build-shards", "build-ivf", "build"]
+    static let quickOrder = ["remove", "compact", "retrain", "add", "merge", "merge-ivf", "build-shards", "build-ivf", "build"]
 
     init() throws {
         let corpus = try Corpus()
@@ -114,6 +130,10 @@ final class HarnessCorpus: @unchecked Sendable {
     }
 
     func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    /// merge scenarios: the parts live beside the starting index (which merge creates), never copied.
+    func part(_ index: String, _ i: Int) -> String { index + "-part\(i)" }
+    func baseIndex(_ scenario: String) -> String { bases.appendingPathComponent(scenario).appendingPathComponent("idx").path }
 
     func mustRun(_ arguments: [String], allowFailedClips: Bool = false) throws {
         let r = try CLI.run(arguments)
@@ -282,7 +302,7 @@ struct CrashHarnessTests {
         let corpus = try HarnessCorpus.harness.get()
         let (trace, reference, status, referenceIndex) = try #require(corpus.references[scenario.name])
         // the build and add inputs hold a file that is not audio: exit 1, recorded in the failures table
-        #expect(status == 0 || status == 1 && ["build", "build-ivf", "build-shards", "add"].contains(scenario.name),
+        #expect(status == 0 || status == 1 && ["build", "build-ivf", "build-shards", "add", "merge", "merge-ivf"].contains(scenario.name),
                 "\(scenario) reference run: exit \(status)")
         #expect(trace.unregistered.isEmpty, "points passed but not in CrashPoints.all: \(trace.unregistered)")
         #expect(!trace.order.isEmpty, "the reference run passed no crash point")

@@ -8,7 +8,7 @@ import TestSupport
 /// clip is indexed by `--retry-failed` once the codec behaves.
 @Suite("decode isolation: injected codec crash, CPU spin and hang in the worker", .serialized)
 struct DecodeIsolationTests {
-    @Test("a worker that aborts on bell, spins on rain and blocks on dog-copy: three decode failures saying why, the rest indexed; --retry-failed completes it")
+    @Test("a worker that aborts on bell, spins on rain and blocks on dog-copy: each a decode failure saying why, the rest indexed; --retry-failed completes it")
     func injectedFaults() throws {
         let corpus = try Corpus()
         defer { corpus.remove() }
@@ -22,7 +22,9 @@ struct DecodeIsolationTests {
         let q = try IndexQuery(index: IndexDirectory(idx))
         let failures = Dictionary(uniqueKeysWithValues: try q.catalog.failures().map { ($0.clipID ?? "-", $0) })
         #expect(failures["bell"]?.stage == .decode && failures["bell"]?.error.contains("killed by signal 6") == true, "\(failures["bell"]?.error ?? "")")
-        #expect(failures["rain"]?.error.contains("SIGXCPU") == true, "\(failures["rain"]?.error ?? "")")
+        // the spin ends at the CPU limit (SIGXCPU) or, on a machine too loaded to give it 1 s of CPU
+        // within 20 s, at the wall-clock limit; either way the clip fails and the build goes on
+        #expect(failures["rain"].map { $0.error.contains("SIGXCPU") || $0.error.contains("longer than 20 s") } == true, "\(failures["rain"]?.error ?? "")")
         #expect(failures["dog-again"]?.error.contains("longer than 20 s") == true, "\(failures["dog-again"]?.error ?? "")")
         #expect(failures["broken"]?.stage == .decode)
         #expect(try q.catalog.clip(id: "dog") != nil && q.verify().isEmpty)
