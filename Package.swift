@@ -36,10 +36,12 @@ let package = Package(
         .target(name: "Tokenizer", dependencies: ["Diagnostics"]),
         .target(name: "VectorIndex", dependencies: ["LinearAlgebra", "FileIO", "Diagnostics", "NumPyFormat"]),
         .target(name: "Weights", dependencies: ["Diagnostics", "FileIO"]),
-        .target(name: "NN", dependencies: ["LinearAlgebra"]),
+        // Vectorised HTSAT kernels in C (AVX2+FMA chosen at run time, portable fallback); imported by NN only.
+        .target(name: "CNNKernels"),
+        .target(name: "NN", dependencies: ["LinearAlgebra", "CNNKernels"]),
         .target(name: "Shards", dependencies: ["Diagnostics", "FileIO", "Manifest", "AudioIO"]),
         .target(name: "Catalog", dependencies: ["Diagnostics", .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "CLAPAudio", dependencies: ["NN", "Weights", "LinearAlgebra", "Diagnostics"]),
+        .target(name: "CLAPAudio", dependencies: ["NN", "Weights", "LinearAlgebra", "DSP", "Diagnostics"]),
 
         // MARK: CLAP audio front ends (laion, laion-fusion, hf)
         .target(name: "CLAPFrontEnd", dependencies: ["DSP", "LinearAlgebra", "Diagnostics"]),

@@ -11,7 +11,8 @@ native reader, and then, in --rounds alternating rounds, times for each batch si
   PyTorch      CLAP_Module.get_audio_embedding_from_data(x, use_tensor=False) under torch.inference_mode(),
                torch.set_num_threads(T) -- the reference's whole path (int16 round trip, STFT, mel, HTSAT,
                projection, normalisation)
-Each side is warmed up once and timed --runs times; the median is reported as clips/s with the ratio.
+Each side is warmed up once and timed --runs times; the median is reported as clips/s with the ratio, and the
+CPU utilisation of the timed runs (process CPU time / wall time: 2.0 = two cores busy; the machine is shared).
 Peak memory is the process's VmHWM reset before each batch (/proc/self/clear_refs).
 
 Usage (package root, after `swift build -c release`):
@@ -51,7 +52,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from timing import median_seconds  # noqa: E402
+from timing import median_seconds_and_cpu  # noqa: E402
 import make_frontend_fixtures as reference  # noqa: E402  (environment shims and hub patches, reused)
 
 
@@ -101,8 +102,10 @@ def build_model(work: Path):
 def time_torch(clap, x: np.ndarray) -> dict:
     reset_peak_rss()
     with torch.inference_mode():
-        seconds = median_seconds(ARGS.runs, lambda: clap.get_audio_embedding_from_data(x=x, use_tensor=False))
-    return {"median_seconds": seconds, "clips_per_second": len(x) / seconds, "peak_rss_mib": peak_rss_mib()}
+        seconds, utilisation = median_seconds_and_cpu(
+            ARGS.runs, lambda: clap.get_audio_embedding_from_data(x=x, use_tensor=False))
+    return {"median_seconds": seconds, "clips_per_second": len(x) / seconds, "cpu_utilisation": utilisation,
+            "peak_rss_mib": peak_rss_mib()}
 
 
 def time_swift(pt: Path, waveforms: Path, batch: int) -> dict:

@@ -23,12 +23,14 @@ Writes Tests/Fixtures/htsat/ (deleted and rewritten):
 
   hf-<arch>/config.json, model.safetensors     ClapModel.save_pretrained (float16; the text tower is tiny); base and
                                                fused rewritten without relative_position_index/num_batches_tracked,
-                                               as hub files converted by older transformers versions are
+                                               as hub files converted by older transformers versions are; tiny
+                                               without stages 0-1's relative_position_index (size)
   laion-<arch>.pt                              torch.save({'epoch', 'name', 'optimizer', 'best_metric' (a NumPy
                                                float64 scalar), 'state_dict' with 'module.'-prefixed keys}) as the
-                                               released 630k-*.pt files are; fused stores float32, tiny and base
-                                               float16; base and fused lack the attn_mask and
-                                               relative_position_index buffers (recomputed by loaders). The two frozen STFT bases
+                                               released 630k-*.pt files are; fused stores float32 (stages 2-3
+                                               float16: a mixed file), tiny and base float16; base and fused lack the attn_mask and
+                                               relative_position_index buffers (recomputed by loaders), tiny
+                                               has them in stages 2-3 only (size). The two frozen STFT bases
                                                (spectrogram_extractor.stft.conv_{real,imag}, 2 x 2 MiB) are left out
                                                for size; logmel_extractor.melW is kept.
   golden.safetensors                           every recorded tensor (below), float32 except `*.features` (float16)
@@ -45,8 +47,11 @@ golden.safetensors keys, per <case> = <source>-<arch>.<clip> (source laion or hf
   <case>.longer            [1]   the `longer` flag fed (1 or 0)
   <case>.bn0               [C,1001,64]   after bn0 (only laion-tiny.chirp_noise_7s, for size)
   <case>.image             [C,256,256]   after the bicubic resize and 4x256 fold (same)
-  <case>.patch_embed       [4096,E]      after patch embedding + norm (fused long clip, where AFF acts)
-  <case>.stage{0..3}       [N,C]         output of layers[i] (after its patch merging for i < 3)
+  <case>.patch_embed       [4096,E]      after patch embedding + norm (laion fused long clip, where AFF acts)
+  <case>.stage{0..3}       [N,C]         output of layers[i] (after its patch merging for i < 3); the fused
+                                         model's short-clip cases record stages 2-3 only (size)
+  stft.rows                [7]           row indices k of torchlibrosa's STFT bases recorded below
+  stft.conv_{real,imag}.rows [7,1024]    spectrogram_extractor.stft.conv_{real,imag}.weight[k, 0, :] (float32)
   <case>.pooled            [F]           mean of the final-LayerNorm tokens ('embedding' / pooler_output)
   <case>.projected         [16]          audio_projection output
   <case>.embedding         [16]          L2-normalised final embedding
@@ -99,6 +104,9 @@ CLIP_FILES = {"chirp_noise_7s": "chirp_noise_7s.flac", "bandnoise_5s": "bandnois
 TINY_ROBERTA = dict(vocab_size=64, hidden_size=8, num_hidden_layers=1, num_attention_heads=1, intermediate_size=16,
                     hidden_act="gelu", max_position_embeddings=80, type_vocab_size=1, layer_norm_eps=1e-5,
                     pad_token_id=1, bos_token_id=0, eos_token_id=2)
+
+
+STFT_ROWS = [0, 1, 2, 171, 256, 511, 512]
 
 
 def f16_round_(t: torch.Tensor) -> None:
@@ -288,15 +296,21 @@ def run_hf(model, feats: torch.Tensor, longer: bool) -> dict[str, torch.Tensor]:
 def save_pt(clap, arch: str, path: Path) -> None:
     a = ARCHS[arch]
     dtype = torch.float32 if arch == "fused" else torch.float16
+    # fused: float32 as released files are, except stages 2-3 (the widest, most of the bytes) in float16, so the
+    # reader also meets a file mixing both storage types; the values are float16-representable either way.
+    half_too = ("audio_branch.layers.2.", "audio_branch.layers.3.") if arch == "fused" else ()
     sd = {}
     for k, v in clap.model.state_dict().items():
         if k.startswith("audio_branch.spectrogram_extractor."):
             continue  # 2 x 2 MiB of frozen DFT bases, left out for size (see the docstring)
-        if arch != "tiny" and (k.endswith(".attn_mask") or k.endswith(".relative_position_index")):
-            continue  # buffers the loader must recompute (only laion-tiny.pt keeps them, as released files do)
+        if (k.endswith(".attn_mask") or k.endswith(".relative_position_index")) and \
+                (arch != "tiny" or k.startswith(("audio_branch.layers.0.", "audio_branch.layers.1."))):
+            continue  # buffers the loader must recompute; laion-tiny.pt keeps them in stages 2-3 (as released
+            #           files do everywhere), leaving out stages 0-1's 64- and 16-window masks for size
         v = v.detach().clone()
         exact = k.startswith("audio_branch.logmel_extractor.")  # melW stays float32, as the front end uses it
-        sd["module." + k] = v.to(dtype) if v.is_floating_point() and not exact else v
+        as_dtype = torch.float16 if k.startswith(half_too) else dtype
+        sd["module." + k] = v.to(as_dtype) if v.is_floating_point() and not exact else v
     ckpt = {
         "epoch": 7,
         "name": f"htsat-{arch}-fixture-{'fusion' if a['fusion'] else 'unfused'}",
@@ -308,14 +322,16 @@ def save_pt(clap, arch: str, path: Path) -> None:
     torch.save(ckpt, path)
 
 
-def drop_buffers(path: Path, names: tuple[str, ...]) -> None:
-    """Rewrite a save_pretrained file without the given buffers, as hub files converted by older transformers
-    versions lack them (clap-reference-facts.md section 9); the loader must recompute them."""
+def drop_buffers(path: Path, names: tuple[str, ...], prefixes: tuple[str, ...] = ("",)) -> None:
+    """Rewrite a save_pretrained file without the given buffers (under the given key prefixes), as hub files
+    converted by older transformers versions lack them (clap-reference-facts.md section 9); the loader must
+    recompute them."""
     from safetensors import safe_open
     from safetensors.torch import save_file
     with safe_open(str(path), "pt") as f:
         meta = f.metadata()
-        kept = {k: f.get_tensor(k) for k in f.keys() if k.rsplit(".", 1)[-1] not in names}
+        kept = {k: f.get_tensor(k) for k in f.keys()
+                if not (k.rsplit(".", 1)[-1] in names and k.startswith(prefixes))}
     save_file(kept, str(path), metadata=meta)
 
 
@@ -363,6 +379,9 @@ def main() -> int:
         copy.deepcopy(hf_models[arch]).half().save_pretrained(out / f"hf-{arch}")
         if arch != "tiny":
             drop_buffers(out / f"hf-{arch}" / "model.safetensors", ("relative_position_index", "num_batches_tracked"))
+        elif not args.full_size:  # hf-tiny keeps the index buffers of stages 2-3 only (size); both cases are loaded
+            drop_buffers(out / f"hf-{arch}" / "model.safetensors", ("relative_position_index",),
+                         prefixes=("audio_model.audio_encoder.layers.0.", "audio_model.audio_encoder.layers.1."))
 
     for arch, clip in STAGE_CASES:
         fusion = ARCHS[arch]["fusion"]
@@ -378,8 +397,10 @@ def main() -> int:
                 run_hf(hf_models[arch], feats, longer)
             case = f"{source}-{arch}.{clip}"
             keep = ["stage0", "stage1", "stage2", "stage3", "pooled", "projected", "embedding"]
-            if fusion and longer:
-                keep.append("patch_embed")
+            if fusion and not longer:
+                keep = keep[2:]  # the fused model on a short clip: stages 0-1 are the plain path tiny/base record
+            if fusion and longer and source == "laion":
+                keep.append("patch_embed")  # where the AFF acts; the hf case checks it through stage0 onwards
             if (source, arch, clip) in FULL_IMAGE_CASES:
                 keep += ["bn0", "image"]
             for k in keep:
@@ -387,6 +408,12 @@ def main() -> int:
             golden[f"{case}.longer"] = torch.tensor([1.0 if longer else 0.0])
             cases_meta[case] = {"features": fkey, "longer": longer, "features_channels_fed": int(feats.shape[0]),
                                 **meta, "recorded": sorted(keep)}
+    # torchlibrosa's frozen STFT bases (left out of the .pt files for size): a few rows, for the Swift check
+    # that a checkpoint's spectrogram_extractor equals the periodic-Hann DFT the laion front end computes.
+    stft = laion_models["tiny"].model.audio_branch.spectrogram_extractor.stft
+    golden["stft.rows"] = torch.tensor([float(r) for r in STFT_ROWS])
+    golden["stft.conv_real.rows"] = stft.conv_real.weight.detach()[STFT_ROWS, 0, :].float().contiguous()
+    golden["stft.conv_imag.rows"] = stft.conv_imag.weight.detach()[STFT_ROWS, 0, :].float().contiguous()
     save_file({k: v.contiguous() for k, v in sorted(golden.items())}, str(out / "golden.safetensors"))
 
     e2e = {}

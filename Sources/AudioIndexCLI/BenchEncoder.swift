@@ -2,6 +2,7 @@ import ArgumentParser
 import CLAPAudio
 import CLAPFrontEnd
 import Diagnostics
+import DSP
 import Foundation
 import LinearAlgebra
 import NumPyFormat
@@ -18,7 +19,8 @@ struct BenchEncoder: ParsableCommand {
             (a float32 .npy of shape [N, samples], as Scripts/bench/bench_encoder.py writes it) or, \
             without it, generated 10 s signals. One untimed warm-up, then --runs timed runs.
 
-            Reported: clips/s, seconds per batch, the encoder's GFLOP/s (analytic multiply-adds × 2 per \
+            Reported: clips/s, seconds per batch, CPU utilisation of the timed runs (process CPU time ÷ \
+            wall; 2.0 = two cores busy), the encoder's GFLOP/s (analytic multiply-adds × 2 per \
             clip, clap-reference-facts.md §6), OpenBLAS sgemm GFLOP/s measured in the same run on a \
             4096×288×96 product (stage 0's qkv shape), and the peak resident memory (VmHWM).
 
@@ -58,9 +60,12 @@ struct BenchEncoder: ParsableCommand {
         BLAS.setThreadCount(threads)
         let encoder = try CLAPAudioEncoder(contentsOf: URL(fileURLWithPath: model))
         let clips = try loadClips()
-        let frontEnd = try CLAPFrontEnd(profile: encoder.configuration.enableFusion ? .laionFusion : .laion)
+        // The laion profile uses the checkpoint's own melW when it has one (as `embed` does).
+        let bank = encoder.laionMelFilterBank.map { MelFilterBank(float32: Matrix(rows: 513, columns: encoder.configuration.melBins, values: $0)) }
+        let frontEnd = encoder.configuration.enableFusion
+            ? try CLAPFrontEnd(profile: .laionFusion) : try CLAPFrontEnd(profile: .laion, filterBank: bank)
         StandardError.writeLine("bench encoder: \(encoder.configuration), batch \(batch), \(runs) runs, \(threads) thread(s); \(BLAS.configuration)")
-        let times = try BenchTiming.times(runs: runs) {
+        let (times, utilisation) = try BenchTiming.timesAndCPU(runs: runs) {
             let inputs = try clips.map { samples -> EncoderInput in
                 let f = try frontEnd.features(samples)
                 return EncoderInput(features: f.values, frames: frontEnd.chunkFrames, longer: f.longer)
@@ -73,8 +78,8 @@ struct BenchEncoder: ParsableCommand {
         let peak = Self.peakRSSMiB()
         switch format {
         case .text:
-            print(String(format: "batch %d: %.3f s median, %.2f clips/s, %.1f GFLOP/s (sgemm %.1f GFLOP/s), peak %.0f MiB",
-                         batch, seconds, Double(batch) / seconds, flops / seconds / 1e9, sgemm, peak))
+            print(String(format: "batch %d: %.3f s median, %.2f clips/s, %.1f GFLOP/s (sgemm %.1f GFLOP/s), CPU %.2f, peak %.0f MiB",
+                         batch, seconds, Double(batch) / seconds, flops / seconds / 1e9, sgemm, utilisation, peak))
         case .json:
             var json = JSONLine()
             json.add("batch", batch)
@@ -85,6 +90,7 @@ struct BenchEncoder: ParsableCommand {
             json.add("clips_per_second", Double(batch) / seconds)
             json.add("gflops", flops / seconds / 1e9)
             json.add("sgemm_gflops", sgemm)
+            json.add("cpu_utilisation", utilisation)
             json.add("peak_rss_mib", peak)
             print(json.text)
         }

@@ -70,7 +70,8 @@ public struct CLAPAudioEncoder: Sendable {
         self.naming = naming
         htsat = try HTSAT(&w, c)
         projection = try AudioProjection(&w, c)
-        let melW = "audio_branch.logmel_extractor.melW"
+        if naming == .laion { try LaionFrontEndTensors.checkSTFT(source, prefix: w.prefix) }
+        let melW = LaionFrontEndTensors.melW
         laionMelFilterBank = naming == .laion && w.shape(melW) == [513, c.melBins] ? try source.float32(w.prefix + melW) : nil
         try w.finish()
     }

@@ -1,5 +1,4 @@
 import Foundation
-import LinearAlgebra
 import NN
 
 /// laion_clap `WindowAttention` (htsat.py:279-357): multi-head self-attention inside each window of
@@ -8,8 +7,9 @@ import NN
 /// `qkv` = Linear(C, 3C) with output order [q; k; v], heads interleaved as `reshape(B_, N, 3, nH, d)`;
 /// `attn = softmax(q·kᵀ·d^-½ + B_rel (+ mask))`; `out = proj(attn·v)`. `B_rel[h][i][j] =
 /// table[(Δrow + w − 1)·(2w − 1) + (Δcol + w − 1)][h]`, Δ = coords(i) − coords(j).
-/// Fast path: one sgemm for qkv over every token of every window, one sgemm per (window, head) for
-/// the scores and one for attn·v, one sgemm for proj. Keys `…attn.qkv.{weight [3C,C], bias [3C]}`,
+/// Fast path: one sgemm for qkv over every token of every window; `FastKernels.windowAttention`
+/// (scores, bias, mask, softmax and attn·v per head in registers, vectorised exp); one sgemm for
+/// proj. Keys `…attn.qkv.{weight [3C,C], bias [3C]}`,
 /// `…attn.proj.{weight [C,C], bias [C]}`, `…attn.relative_position_bias_table [(2w−1)², nH]`.
 public struct WindowAttention: Sendable {
     public let dim: Int
@@ -68,31 +68,26 @@ public struct WindowAttention: Sendable {
     }
 
     /// `input` [windows·w² × C] (window-major) → `output` [windows·w² × C]. `mask` [windows × w² × w²]
-    /// or nil. Scratch: `qkvBuffer` [windows·w² × 3C], `context` [windows·w² × C], `scores` [w² × w²].
+    /// or nil. Scratch: `qkvBuffer` [windows·w² × 3C], `context` [windows·w² × C], `scores`:
+    /// `workers` areas of `scoresStride` ≥ `FastKernels.windowAttentionScratchCount(tokens: w², headDimension: C/heads)`
+    /// floats. With `workers` > 1 the windows are split into that many contiguous runs computed in
+    /// parallel; every window gets the same arithmetic either way, so the bits do not depend on it.
     func apply(_ input: UnsafePointer<Float>, windows: Int, mask: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-               qkvBuffer: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>) {
-        let t = window * window, c = dim, d = dim / heads
+               qkvBuffer: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
+               scoresStride: Int, workers: Int) {
+        let t = window * window, c = dim, d = dim / heads, heads = heads
         let scale = 1 / Float(d).squareRoot()
         qkv.apply(input, rows: windows * t, into: qkvBuffer)
-        bias.withUnsafeBufferPointer { biasBuffer in
-            for wi in 0..<windows {
-                let base = qkvBuffer + wi * t * 3 * c
-                for h in 0..<heads {
-                    let q = base + h * d, k = base + c + h * d, v = base + 2 * c + h * d
-                    BLAS.sgemm(transA: false, transB: true, m: t, n: t, k: d, alpha: scale, a: q, lda: 3 * c,
-                               b: k, ldb: 3 * c, beta: 0, c: scores, ldc: t)
-                    let b = biasBuffer.baseAddress! + h * t * t
-                    if let mask {
-                        let m = mask + wi * t * t
-                        for i in 0..<(t * t) { scores[i] = scores[i] + b[i] + m[i] }
-                    } else {
-                        for i in 0..<(t * t) { scores[i] += b[i] }
-                    }
-                    Activation.softmaxRows(scores, rows: t, columns: t)
-                    BLAS.sgemm(transA: false, transB: false, m: t, n: d, k: t, alpha: 1, a: scores, lda: t,
-                               b: v, ldb: 3 * c, beta: 0, c: context + wi * t * c + h * d, ldc: c)
-                }
+        bias.withUnsafeBufferPointer { b in
+            nonisolated(unsafe) let (q, m, o, s, bp) = (qkvBuffer, mask, context, scores, b.baseAddress!)
+            let runs = max(1, min(workers, windows))
+            let run: @Sendable (Int) -> Void = { p in
+                let lo = windows * p / runs, hi = windows * (p + 1) / runs
+                FastKernels.windowAttention(qkv: q + lo * t * 3 * c, windows: hi - lo, tokens: t, heads: heads, headDimension: d,
+                                            bias: bp, mask: m.map { $0 + lo * t * t }, scale: scale,
+                                            context: o + lo * t * c, scratch: s + p * scoresStride)
             }
+            if runs == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: runs, execute: run) }
         }
         proj.apply(context, rows: windows * t, into: output)
     }
@@ -188,7 +183,8 @@ public struct SwinTransformerBlock: Sendable {
         norm1.apply(s.windows, rows: n)
         mask.withUnsafeBufferPointer { m in
             attention.apply(s.windows, windows: windows, mask: shift > 0 ? m.baseAddress : nil, output: s.output,
-                            qkvBuffer: s.qkv, context: s.context, scores: s.scores)
+                            qkvBuffer: s.qkv, context: s.context, scores: s.scores, scoresStride: s.scoresStride,
+                            workers: s.attentionWorkers)
         }
         // window reverse, roll(+shift) and the residual in one scatter
         for k in 0..<n {

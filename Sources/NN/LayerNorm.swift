@@ -1,7 +1,7 @@
 /// `torch.nn.LayerNorm(dimension, eps)` over the last dimension, with affine weight and bias.
 ///
-/// Mean and centred variance are accumulated in Double (two passes), and each value is normalised
-/// in Double before the one rounding to Float: a row whose values share a large offset would
+/// Mean and centred variance are accumulated in Double (two passes, four lanes), and each value is
+/// normalised in Double before the one rounding to Float: a row whose values share a large offset would
 /// otherwise lose ~1e-4 of its relative precision to the rounded mean. The cost is small next to
 /// the matrix products around every LayerNorm.
 public struct LayerNorm: Sendable {
@@ -20,24 +20,12 @@ public struct LayerNorm: Sendable {
         self.bias = bias
     }
 
-    /// Normalises `rows` rows of `dimension` values in place.
+    /// Normalises `rows` rows of `dimension` values in place (`FastKernels.layerNorm`: the same
+    /// Double arithmetic in vector lanes; twin `NNReference.layerNorm`).
     public func apply(_ x: UnsafeMutablePointer<Float>, rows: Int) {
-        let d = dimension
         weight.withUnsafeBufferPointer { w in
             bias.withUnsafeBufferPointer { b in
-                for r in 0..<rows {
-                    let row = x + r * d
-                    var total = 0.0
-                    for j in 0..<d { total += Double(row[j]) }
-                    let mean = total / Double(d)
-                    var variance = 0.0
-                    for j in 0..<d { let c = Double(row[j]) - mean; variance += c * c }
-                    variance /= Double(d)  // biased, as torch.nn.LayerNorm
-                    let inverse = 1 / (variance + Double(epsilon)).squareRoot()
-                    for j in 0..<d {
-                        row[j] = Float((Double(row[j]) - mean) * inverse * Double(w[j]) + Double(b[j]))
-                    }
-                }
+                FastKernels.layerNorm(x, rows: rows, dimension: dimension, weight: w.baseAddress!, bias: b.baseAddress!, epsilon: epsilon)
             }
         }
     }

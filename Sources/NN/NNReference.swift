@@ -41,7 +41,7 @@ public enum NNReference {
         for r in 0..<rows {
             let row = (0..<columns).map { Double(x[r * columns + $0]) }
             let maximum = row.max() ?? 0
-            let exps = row.map { exp($0 - maximum) }
+            let exps = row.map { Foundation.exp($0 - maximum) }
             let sum = exps.reduce(0, +)
             for j in 0..<columns { y[r * columns + j] = Float(exps[j] / sum) }
         }
@@ -57,5 +57,38 @@ public enum NNReference {
             for j in 0..<columns { y[r * columns + j] = Float(Double(x[r * columns + j]) * scale) }
         }
         return y
+    }
+    /// `exp` in Double, rounded once to Float: the twin of `FastKernels.exp`.
+    public static func exp(_ x: [Float]) -> [Float] { x.map { Float(Foundation.exp(Double($0))) } }
+
+    /// Twin of `FastKernels.windowAttention`, written out per (window, head, query) in Double:
+    /// logits = (q·k)/√d + bias (+ mask), softmax, weighted sum of v.
+    public static func windowAttention(qkv: [Float], windows: Int, tokens: Int, heads: Int, headDimension d: Int,
+                                       bias: [Float], mask: [Float]?) -> [Float] {
+        let c = heads * d, ld = 3 * c
+        precondition(qkv.count == windows * tokens * ld && bias.count == heads * tokens * tokens)
+        var context = [Float](repeating: 0, count: windows * tokens * c)
+        for w in 0..<windows {
+            for h in 0..<heads {
+                for i in 0..<tokens {
+                    var logits = [Double](repeating: 0, count: tokens)
+                    for j in 0..<tokens {
+                        var dot = 0.0
+                        for e in 0..<d { dot += Double(qkv[(w * tokens + i) * ld + h * d + e]) * Double(qkv[(w * tokens + j) * ld + c + h * d + e]) }
+                        logits[j] = dot / Double(d).squareRoot() + Double(bias[(h * tokens + i) * tokens + j])
+                            + Double(mask?[(w * tokens + i) * tokens + j] ?? 0)
+                    }
+                    let m = logits.max()!
+                    let e = logits.map { Foundation.exp($0 - m) }
+                    let z = e.reduce(0, +)
+                    for k in 0..<d {
+                        var acc = 0.0
+                        for j in 0..<tokens { acc += e[j] / z * Double(qkv[(w * tokens + j) * ld + 2 * c + h * d + k]) }
+                        context[(w * tokens + i) * c + h * d + k] = Float(acc)
+                    }
+                }
+            }
+        }
+        return context
     }
 }

@@ -51,11 +51,13 @@ struct KernelTwinTests {
         #expect(Compare.relative(fast, slow) <= 1e-6, "\(Compare.relative(fast, slow))")
     }
 
+    /// (shift, width, heads): head dimension 4 takes the attention kernel's general path, 24 and 32
+    /// (HTSAT-tiny's and -base's) its register-tiled one.
     @Test("Swin block (shifted windows, −100 mask, relative bias, GELU MLP) equals the written-out reference",
-          arguments: [0, 4])
-    func swinBlock(shift: Int) {
-        var g = SeededGenerator(state: UInt64(10 + shift))
-        let c = 12, heads = 3, res = 16, w = 8, n = res * res
+          arguments: [(0, 12, 3), (4, 12, 3), (4, 48, 2), (0, 64, 2)])
+    func swinBlock(shift: Int, c: Int, heads: Int) {
+        var g = SeededGenerator(state: UInt64(10 + shift + c))
+        let res = 16, w = 8, n = res * res
         func affine(_ k: Int) -> [Float] { (0..<k).map { _ in 1 + 0.1 * Float.random(in: -1...1, using: &g) } }
         let p = HTSATReference.BlockParameters(
             dim: c, heads: heads, window: w, shift: shift, resolution: res,
@@ -75,7 +77,7 @@ struct KernelTwinTests {
         block.apply(scratch)
         let fast = Array(UnsafeBufferPointer(start: scratch.x, count: n * c))
         let slow = HTSATReference.swinBlock(x, p)
-        #expect(Compare.relative(fast, slow) <= 1e-6, "shift \(shift): \(Compare.relative(fast, slow))")
+        #expect(Compare.relative(fast, slow) <= 1e-6, "shift \(shift) width \(c): \(Compare.relative(fast, slow))")
         if shift > 0 {
             // the mask matters: the same block without it differs
             var unmasked = p

@@ -102,7 +102,7 @@ struct LoadingTests {
     func wrongIndex() throws {
         let folder = try Fixtures.temporaryFolder("clapaudio")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let key = "audio_model.audio_encoder.layers.0.blocks.0.attention.self.relative_position_index"
+        let key = "audio_model.audio_encoder.layers.2.blocks.0.attention.self.relative_position_index"  // hf-tiny keeps stages 2-3's
         let dir = try Self.editedHFTiny(folder) { t in
             let i = t.firstIndex { $0.key == key }!
             t[i].values[5] += 1
@@ -121,7 +121,7 @@ struct LoadingTests {
 
     /// The hf-tiny tensors renamed to laion_clap's names (qkv concatenated), with the laion-only
     /// tensors a released checkpoint also holds.
-    static func laionNamed(_ folder: URL) throws -> URL {
+    static func laionNamed(_ folder: URL, extra: [(key: String, shape: [Int], values: [Float])] = []) throws -> URL {
         let file = try SafetensorsFile(contentsOf: hfTiny.appendingPathComponent("model.safetensors"))
         var canonical: [String] = []
         var probe = AudioWeightBinder(file, naming: .huggingFace)
@@ -148,7 +148,7 @@ struct LoadingTests {
             ("text_projection.0.weight", [16, 768], [Float](repeating: 0, count: 16 * 768)),
             ("audio_transform.sequential.0.weight", [16, 16], [Float](repeating: 0, count: 256)),
             ("logit_scale_a", [], [2.6]),
-        ]
+        ] + extra
         let url = folder.appendingPathComponent("laion-tiny.safetensors")
         try TestSafetensors.write(tensors, to: url)
         return url
