@@ -22,6 +22,8 @@ let package = Package(
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
         .systemLibrary(name: "CFFTW3f", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // The vector index's scoring kernels: AVX2+FMA+F16C bodies picked at run time, portable C otherwise.
+        .target(name: "CVectorKernels"),
 
         // MARK: Leaf modules
         .target(name: "Diagnostics"),
@@ -34,7 +36,7 @@ let package = Package(
         .target(name: "DSP", dependencies: ["CFFTW3f", "CDSPKernels", "LinearAlgebra"]),
         .target(name: "Manifest", dependencies: ["Diagnostics", "FileIO"]),
         .target(name: "Tokenizer", dependencies: ["Diagnostics"]),
-        .target(name: "VectorIndex", dependencies: ["LinearAlgebra", "FileIO", "Diagnostics", "NumPyFormat"]),
+        .target(name: "VectorIndex", dependencies: ["CVectorKernels", "LinearAlgebra", "FileIO", "Diagnostics", "NumPyFormat"]),
         .target(name: "Weights", dependencies: ["Diagnostics", "FileIO"]),
         // Vectorised HTSAT kernels in C (AVX2+FMA chosen at run time, portable fallback); imported by NN only.
         .target(name: "CNNKernels"),
@@ -71,7 +73,7 @@ let package = Package(
         .testTarget(name: "CLAPFrontEndTests", dependencies: ["CLAPFrontEnd", "AudioIO", "DSP", "LinearAlgebra", "FileIO", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "Diagnostics", "TestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Diagnostics", "TestSupport"]),
-        .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "FileIO", "NumPyFormat", "TestSupport"]),
+        .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "CVectorKernels", "FileIO", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "Manifest", "Diagnostics", "AudioIO", "TestSupport"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Diagnostics", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "Diagnostics", "NumPyFormat", "TestSupport"]),

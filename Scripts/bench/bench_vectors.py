@@ -74,7 +74,7 @@ def recall(found, truth, k):
 
 def faiss_bench(base, q, args, work):
     import faiss
-    faiss.omp_set_num_threads(1)
+    faiss.omp_set_num_threads(args.threads)
     d, nq, k = base.shape[1], len(q), args.k
     out = {}
     flat = faiss.IndexFlatIP(d)
@@ -123,6 +123,18 @@ def faiss_bench(base, q, args, work):
         "single_qps": nq / median_seconds(args.runs, lambda: [mm.search(q[i:i + 1], k) for i in range(nq)]),
         "batch_qps": nq / median_seconds(args.runs, lambda: mm.search(q, k)),
     }
+    if args.compressed:
+        sq = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(d), d, args.nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+        sq.cp.niter = 10
+        sq.cp.max_points_per_centroid = 256
+        sq.cp.seed = args.seed
+        sq.train(base)
+        sq.add(base)
+        for p in args.probes:
+            sq.nprobe = p
+            _, found = sq.search(q, k)
+            out[f"ivf_sq8_{p}"] = {"recall": recall(found, truth, k),
+                                   "single_qps": nq / median_seconds(args.runs, lambda: [sq.search(q[i:i + 1], k) for i in range(nq)])}
     out["faiss_version"] = faiss.__version__
     return out
 
@@ -142,12 +154,15 @@ def main():
     parser.add_argument("--work", help="folder for data and indexes (default: a temporary one)")
     parser.add_argument("--cold", action="store_true", help="also time the first flat query from a cold page cache")
     parser.add_argument("--json", help="also write all figures here")
+    parser.add_argument("--threads", type=int, default=1, help="threads on both sides (OpenBLAS / OpenMP)")
+    parser.add_argument("--compressed", action="store_true", help="also float16 flat and IVF-SQ8 (ours; faiss IVF-SQ8 beside it)")
     args = parser.parse_args()
     args.probes = [int(p) for p in args.nprobe.split(",")]
     work_ctx = tempfile.TemporaryDirectory(prefix="bench-vectors-") if args.work is None else None
     work = args.work or work_ctx.name
     os.makedirs(work, exist_ok=True)
 
+    load0 = os.getloadavg()
     t = time.perf_counter()
     data = generate(args.n + args.queries, args.d, args.seed)
     base, q = np.ascontiguousarray(data[:args.n]), np.ascontiguousarray(data[args.n:])
@@ -155,12 +170,14 @@ def main():
     np.save(os.path.join(work, "queries.npy"), q)
     print(f"data: {args.n} x {args.d} base + {args.queries} held-out queries, generated in {time.perf_counter() - t:.1f} s", file=sys.stderr)
 
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
     cmd = [args.binary, "bench", "vectors", "--base", os.path.join(work, "base.npy"), "--queries", os.path.join(work, "queries.npy"),
            "--nlist", str(args.nlist), "--nprobe", args.nprobe, "-k", str(args.k), "--runs", str(args.runs),
-           "--singles", str(args.singles), "--seed", str(args.seed), "--work", os.path.join(work, "swift")]
+           "--singles", str(args.singles), "--seed", str(args.seed), "--work", os.path.join(work, "swift"), "--threads", str(args.threads)]
     if args.cold:
         cmd.append("--cold")
+    if args.compressed:
+        cmd.append("--compressed")
     print("$ " + " ".join(cmd), file=sys.stderr)
     swift_cpu0 = os.times()
     lines = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True, env=env).stdout.splitlines()
@@ -173,6 +190,8 @@ def main():
         key = rec.pop("what")
         if key == "ivf_search":
             key = f"ivf_{int(rec['nprobe'])}"
+        if key == "ivf_sq8_search":
+            key = f"ivf_sq8_{int(rec['nprobe'])}"
         ours[key] = rec
     swift_wall = swift_cpu1.elapsed - swift_cpu0.elapsed
     swift_cpu = (swift_cpu1.children_user + swift_cpu1.children_system) - (swift_cpu0.children_user + swift_cpu0.children_system)
@@ -198,12 +217,19 @@ def main():
         rows.append((f"IVF nprobe {p} recall@10", o["recall_at_10"], f["recall"], "", o["recall_at_10"] - f["recall"]))
         row(f"IVF nprobe {p} single-query loop (q/s)", o["single_qps"], f["single_qps"], "q/s", True)
         row(f"IVF nprobe {p} batch (q/s)", o["batch_qps"], f["batch_qps"], "q/s", True)
+    if args.compressed:
+        f16 = ours["flat16_single"]
+        row("flat float16 single query vs faiss float32 flat (ms)", f16["ms"], theirs["flat_single_ms"], "ms", False)
+        for p in args.probes:
+            o, f = ours[f"ivf_sq8_{p}"], theirs[f"ivf_sq8_{p}"]
+            rows.append((f"IVF-SQ8 nprobe {p} recall@10 (ours re-ranked; faiss SQ8 scores)", o["recall_at_10"], f["recall"], "", o["recall_at_10"] - f["recall"]))
+            row(f"IVF-SQ8 nprobe {p} single-query loop (q/s)", o["single_qps"], f["single_qps"], "q/s", True)
     if 16 in args.probes:
         o, f = ours["ivf_16"], theirs["ivf_mmap_16"]
         row("IVF nprobe 16 single loop vs faiss IO_FLAG_MMAP (q/s)", o["single_qps"], f["single_qps"], "q/s", True)
         row("IVF nprobe 16 batch vs faiss IO_FLAG_MMAP (q/s)", o["batch_qps"], f["batch_qps"], "q/s", True)
 
-    print(f"N = {args.n}, d = {args.d}, {args.queries} held-out queries, k = {args.k}, 1 thread, medians of {args.runs}; faiss {theirs['faiss_version']}")
+    print(f"N = {args.n}, d = {args.d}, {args.queries} held-out queries, k = {args.k}, {args.threads} thread(s), medians of {args.runs}; faiss {theirs['faiss_version']}")
     print(f"| measurement | audio-index | faiss | ratio (>1: audio-index faster; recall rows: difference) |")
     print("|---|---|---|---|")
     for name, a, b, unit, ratio in rows:
@@ -213,10 +239,14 @@ def main():
           f"single flat query = {ours['flat_single']['ratio_to_bandwidth']:.3f}x that")
     print(f"IVF lists: audio-index imbalance {ours['ivf_lists']['imbalance']:.3f}, faiss {theirs['ivf_imbalance']:.3f}; "
           f"IVF assign+write {ours['ivf_assign_and_write']['seconds']:.1f} s, faiss add {theirs['ivf_add_s']:.1f} s")
+    if "flat16_single" in ours:
+        f16 = ours["flat16_single"]
+        print(f"float16 flat single query {f16['ms']:.2f} ms = {f16['ratio_to_bandwidth']:.3f}x its own bandwidth baseline ({f16['bandwidth_ms']:.2f} ms), "
+              f"{f16['ratio_to_float32_single']:.3f}x the float32 single query; recall@10 vs float32 {f16['recall_at_10']:.4f}")
     if "flat_cold_first_query" in ours:
         c = ours["flat_cold_first_query"]
         print(f"cold first flat query {c['ms']:.0f} ms vs sequential read() of the file {c['sequential_read_ms']:.0f} ms = {c['ratio']:.2f}x")
-    print(f"CPU utilisation: audio-index {swift_cpu / swift_wall:.2f}, faiss {faiss_cpu / faiss_wall:.2f}; load average {os.getloadavg()}")
+    print(f"CPU utilisation: audio-index {swift_cpu / swift_wall:.2f}, faiss {faiss_cpu / faiss_wall:.2f}; load average {os.getloadavg()} (at start: {load0})")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"args": {k: v for k, v in vars(args).items()}, "audio_index": ours, "faiss": theirs}, f, indent=1)

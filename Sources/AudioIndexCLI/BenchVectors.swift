@@ -63,8 +63,14 @@ struct BenchVectors: ParsableCommand {
     @Flag(help: "Also measure the first flat query with the segment dropped from the page cache.")
     var cold = false
 
+    @Option(help: "OpenBLAS threads for the sgemm paths (batches, k-means); scans stay on the calling thread.")
+    var threads = 1
+
+    @Flag(help: "Also measure a float16 flat index and an IVF index with SQ8 lists (same centroids).")
+    var compressed = false
+
     func validate() throws {
-        guard runs >= 1, k >= 1, nlist >= 1, singles >= 1 else { throw ValidationError("--runs, -k, --nlist and --singles must be at least 1") }
+        guard runs >= 1, k >= 1, nlist >= 1, singles >= 1, threads >= 1 else { throw ValidationError("--runs, -k, --nlist, --singles and --threads must be at least 1") }
         guard !probes.isEmpty, probes.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--nprobe must list positive integers") }
     }
 
@@ -78,7 +84,7 @@ struct BenchVectors: ParsableCommand {
     }
 
     func run() throws {
-        BLAS.setThreadCount(1)
+        BLAS.setThreadCount(threads)
         let b = try VectorInput.vectors(base), q = try VectorInput.vectors(queries)
         guard b.dimension == q.dimension else { throw VectorIndexError.badInput(path: queries, detail: "dimension \(q.dimension), base \(b.dimension)") }
         let d = b.dimension, nq = q.rows
@@ -88,7 +94,7 @@ struct BenchVectors: ParsableCommand {
         let flatURL = folder.appendingPathComponent("flat"), ivfURL = folder.appendingPathComponent("ivf")
         try? FileManager.default.removeItem(at: flatURL)
         try? FileManager.default.removeItem(at: ivfURL)
-        StandardError.writeLine("bench vectors: \(b.rows) × \(d) base, \(nq) queries, k \(k), 1 thread, median of \(runs); \(BLAS.configuration)")
+        StandardError.writeLine("bench vectors: \(b.rows) × \(d) base, \(nq) queries, k \(k), \(threads) BLAS thread(s), median of \(runs); \(BLAS.configuration); SIMD kernels: \(VectorIndex.kernelDescription)")
         let clock = ContinuousClock()
         func seconds(_ body: () throws -> Void) rethrows -> Double {
             let t = try clock.measure(body)
@@ -105,15 +111,19 @@ struct BenchVectors: ParsableCommand {
         let bandwidth = try BenchTiming.medianSeconds(runs: runs) { sink += flat.simdSumOfStoredVectors() }
         let bytes = Double(flat.storedCount * d * 4)
         emit("bandwidth_baseline", [("ms", bandwidth * 1e3), ("gb_per_s", bytes / bandwidth / 1e9)])
-        var perQuery: [Double] = []
-        _ = flat.search(queries: Array(q.values[0..<d]), k: k)
-        for _ in 0..<runs {
-            for i in 0..<min(singles, nq) {
-                let one = Array(q.values[(i * d)..<((i + 1) * d)])
-                perQuery.append(seconds { _ = flat.search(queries: one, k: k) })
+        /// Median time of one query, over `runs` passes of the first `singles` queries (one warm-up).
+        func singleQueryMedian(_ index: VectorIndex) -> Double {
+            var perQuery: [Double] = []
+            _ = index.search(queries: Array(q.values[0..<d]), k: k)
+            for _ in 0..<runs {
+                for i in 0..<min(singles, nq) {
+                    let one = Array(q.values[(i * d)..<((i + 1) * d)])
+                    perQuery.append(seconds { _ = index.search(queries: one, k: k) })
+                }
             }
+            return BenchTiming.median(perQuery)
         }
-        let single = BenchTiming.median(perQuery)
+        let single = singleQueryMedian(flat)
         emit("flat_single", [("ms", single * 1e3), ("ratio_to_bandwidth", single / bandwidth)])
         let chunks = stride(from: 0, to: nq, by: 32).map { Array(q.values[($0 * d)..<(min($0 + 32, nq) * d)]) }
         let t32 = try BenchTiming.medianSeconds(runs: runs) { for c in chunks { _ = flat.search(queries: c, k: k) } }
@@ -121,6 +131,22 @@ struct BenchVectors: ParsableCommand {
         let tAll = try BenchTiming.medianSeconds(runs: runs) { _ = flat.search(queries: q.values, k: k) }
         emit("flat_batch_all", [("qps", Double(nq) / tAll), ("batch", Double(nq))])
         let truth = flat.search(queries: q.values, k: k)
+        func recall(_ r: SearchResults) -> Double {
+            var hits = 0
+            for i in 0..<nq { hits += Set(r.ids(ofQuery: i)).intersection(truth.ids(ofQuery: i)).count }
+            return Double(hits) / Double(nq * k)
+        }
+        if compressed {
+            // Float16 flat: half the bytes per single-query scan; its own bandwidth baseline over its bytes.
+            let url16 = folder.appendingPathComponent("flat16")
+            try? FileManager.default.removeItem(at: url16)
+            try VectorIndexWriter.build(directory: url16, dimension: d, metric: .ip, vectors: b.values, storage: .float16)
+            let flat16 = try VectorIndex.open(directory: url16)
+            let bw16 = try BenchTiming.medianSeconds(runs: runs) { sink += flat16.simdSumOfStoredVectors() }
+            let single16 = singleQueryMedian(flat16)
+            emit("flat16_single", [("ms", single16 * 1e3), ("bandwidth_ms", bw16 * 1e3), ("ratio_to_bandwidth", single16 / bw16),
+                                   ("ratio_to_float32_single", single16 / single), ("recall_at_10", recall(flat16.search(queries: q.values, k: k)))])
+        }
 
         // k-means (timed alone), then the IVF index from those centroids.
         let options = KMeans.Options(iterations: 10, maxPointsPerCentroid: 256, seed: seed)
@@ -136,12 +162,25 @@ struct BenchVectors: ParsableCommand {
         let singlesQ = (0..<nq).map { Array(q.values[($0 * d)..<(($0 + 1) * d)]) }
         for p in probes {
             let r = ivf.search(queries: q.values, k: k, nprobe: p)
-            var hits = 0
-            for i in 0..<nq { hits += Set(r.ids(ofQuery: i)).intersection(truth.ids(ofQuery: i)).count }
+            let hits = Int((recall(r) * Double(nq * k)).rounded())
             let loop = try BenchTiming.medianSeconds(runs: runs) { for one in singlesQ { _ = ivf.search(queries: one, k: k, nprobe: p) } }
             let batch = try BenchTiming.medianSeconds(runs: runs) { _ = ivf.search(queries: q.values, k: k, nprobe: p) }
             emit("ivf_search", [("nprobe", Double(p)), ("recall_at_10", Double(hits) / Double(nq * k)),
                                 ("single_qps", Double(nq) / loop), ("batch_qps", Double(nq) / batch)])
+        }
+        if compressed {
+            let urlSQ8 = folder.appendingPathComponent("ivf-sq8")
+            try? FileManager.default.removeItem(at: urlSQ8)
+            try VectorIndexWriter.build(directory: urlSQ8, dimension: d, metric: .ip, vectors: b.values, kind: .ivfWithCentroids(centroids), sq8Lists: true)
+            let sq8 = try VectorIndex.open(directory: urlSQ8)
+            for p in probes {
+                var results: [SearchResults] = []
+                let loop = try BenchTiming.medianSeconds(runs: runs) {
+                    results = singlesQ.map { ivf8 in sq8.search(queries: ivf8, k: k, nprobe: p) }
+                }
+                let merged = SearchResults(queryCount: nq, k: k, ids: results.flatMap(\.ids), scores: results.flatMap(\.scores))
+                emit("ivf_sq8_search", [("nprobe", Double(p)), ("recall_at_10", recall(merged)), ("single_qps", Double(nq) / loop)])
+            }
         }
         StandardError.writeLine("bench vectors: done (sum \(sink))")
     }

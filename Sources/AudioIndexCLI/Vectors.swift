@@ -102,9 +102,13 @@ struct VectorsBuild: ParsableCommand {
             (seeded, on at most 256 sampled vectors per list, 10 iterations) trains --nlist centroids \
             and every vector is stored in its nearest list.
 
+            --fp16 stores the vectors as float16 (half the bytes per scan; searches are exact over             the stored halves, which differ from the float32 input by at most 2^-11 relative per             component). --sq8 (ivf only) adds one byte per component per vector: single queries scan             those codes and re-score the best 4·k rows exactly against the stored vectors, so the             reported scores are exact. Either makes a version 3 segment (Docs/IndexFormat.md §3.2),             which audio-index builds before it cannot open.
+
             EXAMPLES
               audio-index vectors build emb.npy --out idx --ids ids.npy --metric l2
               audio-index vectors build emb.npy --out idx --kind ivf --nlist 1024 --seed 7
+              audio-index vectors build emb.npy --out idx16 --fp16
+              audio-index vectors build emb.npy --out idx-sq8 --kind ivf --sq8
             """
     )
 
@@ -128,9 +132,16 @@ struct VectorsBuild: ParsableCommand {
 
     @OptionGroup var kmeans: KMeansOptions
 
+    @Flag(help: "Store the vectors as float16 (default: float32).")
+    var fp16 = false
+
+    @Flag(help: "Add SQ8 codes to the inverted lists (ivf only; single queries scan them and re-rank exactly).")
+    var sq8 = false
+
     func validate() throws {
         if let nlist, nlist < 1 { throw ValidationError("--nlist must be at least 1") }
         if nlist != nil && kind != .ivf { throw ValidationError("--nlist needs --kind ivf") }
+        if sq8 && kind != .ivf { throw ValidationError("--sq8 needs --kind ivf") }
     }
 
     func run() throws {
@@ -138,7 +149,8 @@ struct VectorsBuild: ParsableCommand {
         let idValues = try ids.map(VectorInput.ids)
         let start = Date()
         let w = try VectorIndexWriter.build(directory: URL(fileURLWithPath: out), dimension: v.dimension, metric: metric, vectors: v.values, ids: idValues,
-                                            kind: kind == .ivf ? .ivf(nlist: nlist, options: kmeans.options) : .flat)
+                                            kind: kind == .ivf ? .ivf(nlist: nlist, options: kmeans.options) : .flat,
+                                            storage: fp16 ? .float16 : .float32, sq8Lists: sq8)
         let lists = w.index.kind == .ivf ? ", \(w.index.nlist) lists" : ""
         StandardError.writeLine("audio-index: built \(out): \(v.rows) vectors of dimension \(v.dimension), metric \(metric.rawValue), \(kind.rawValue)\(lists), generation \(w.index.generation) in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
     }
@@ -255,6 +267,12 @@ struct VectorsTrain: ParsableCommand {
 
     @OptionGroup var kmeans: KMeansOptions
 
+    @Flag(help: "Store added vectors as float16 (default: float32).")
+    var fp16 = false
+
+    @Flag(help: "Add SQ8 codes to the lists (parameters from the sample).")
+    var sq8 = false
+
     func validate() throws {
         if nlist < 1 { throw ValidationError("--nlist must be at least 1") }
     }
@@ -262,7 +280,8 @@ struct VectorsTrain: ParsableCommand {
     func run() throws {
         let v = try VectorInput.vectors(sample)
         let w = try VectorIndexWriter.train(directory: URL(fileURLWithPath: directory), dimension: v.dimension, metric: metric,
-                                            sample: v.values, nlist: nlist, options: kmeans.options)
+                                            sample: v.values, nlist: nlist, options: kmeans.options,
+                                            storage: fp16 ? .float16 : .float32, sq8Lists: sq8)
         StandardError.writeLine("audio-index: trained \(directory): \(w.index.nlist) lists of dimension \(v.dimension) from \(v.rows) vectors, metric \(metric.rawValue), empty")
     }
 }

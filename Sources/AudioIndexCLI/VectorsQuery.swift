@@ -97,6 +97,7 @@ struct VectorsInfo: ParsableCommand {
                 dimension: \(index.dimension)
                 metric: \(index.metric.rawValue)
                 vectors: \(index.liveCount) live, \(index.storedCount) stored, \(index.tombstoneCount) removed
+                storage: \(index.storage.rawValue)\(index.hasSQ8Lists ? " + SQ8 list codes (single queries re-rank the best \(VectorIndex.sq8Rerank)·k exactly)" : "")
                 segments: \(index.segmentCount) (\(index.segmentBytes) bytes)
                 format version: \(SegmentFormat.version)
                 """)
@@ -116,6 +117,8 @@ struct VectorsInfo: ParsableCommand {
             line.add("live", index.liveCount)
             line.add("stored", index.storedCount)
             line.add("removed", index.tombstoneCount)
+            line.add("storage", index.storage.rawValue)
+            line.add("sq8_lists", index.hasSQ8Lists)
             line.add("segments", index.segmentCount)
             line.add("segment_bytes", index.segmentBytes)
             line.add("format_version", SegmentFormat.version)

@@ -249,13 +249,19 @@ public enum NPY {
     /// `shape`; its length is a multiple of 64. Formats that embed `.npy` images (the vector index's
     /// segment files) compare against these bytes to validate a section without parsing it.
     public static func headerBytes(dtype: NPYArray.DType, shape: [Int]) -> [UInt8] {
+        headerBytes(descr: dtype.rawValue, shape: shape)
+    }
+
+    /// The same for any dtype string NumPy understands (e.g. `<f2`, `|u1`): for files whose
+    /// payload this module does not decode but NumPy must read (vector index float16 and SQ8 sections).
+    public static func headerBytes(descr: String, shape: [Int]) -> [UInt8] {
         let shapeText: String
         switch shape.count {
         case 0: shapeText = "()"
         case 1: shapeText = "(\(shape[0]),)"
         default: shapeText = "(" + shape.map(String.init).joined(separator: ", ") + ")"
         }
-        var header = "{'descr': '\(dtype.rawValue)', 'fortran_order': False, 'shape': \(shapeText), }"
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
         let unpadded = magic.count + 4 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
         let headerLength = header.utf8.count

@@ -1,50 +1,49 @@
+import CVectorKernels
+
 /// Exact (flat) search kernels. Layout: vectors are row-major, `x[i * d + j]`, float32,
-/// little-endian, as stored in the segment's `.npy` section.
+/// little-endian, as stored in the segment's `.npy` section (or float16, Docs/IndexFormat.md §3.2).
+/// The arithmetic is in `CVectorKernels` (AVX2+FMA+F16C picked at run time, portable C otherwise):
+/// Swift here compiles for the x86-64 baseline, where `.addingProduct` becomes one libm `fma`
+/// call per lane (measured 8× slower than the bandwidth bound) and SIMD16 runs as four SSE halves.
 enum FlatKernel {
-    /// Inner product with two 16-lane multiply-add chains, so one query scan runs near the
-    /// memory-bandwidth bound like faiss's `fvec_inner_product` (anchors §1). `acc += a * b`, not
-    /// `.addingProduct`: for the x86-64 baseline target (no `-mfma`) the latter becomes one libm
-    /// `fma` call per lane and measured 8× slower than the bandwidth bound.
+    /// Inner product, four 8-lane FMA chains (like faiss's `fvec_inner_product`, anchors §1).
     @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
-        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-        var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
-        var i = 0
-        while i + 32 <= d {
-            acc0 += ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self) * rb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
-            acc1 += ra.loadUnaligned(fromByteOffset: 4 * i + 64, as: SIMD16<Float>.self) * rb.loadUnaligned(fromByteOffset: 4 * i + 64, as: SIMD16<Float>.self)
-            i += 32
-        }
-        if i + 16 <= d {
-            acc0 += ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self) * rb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
-            i += 16
-        }
-        var s = (acc0 + acc1).sum()
-        while i < d { s += a[i] * b[i]; i += 1 }
-        return s
-    }
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float { avk_dot_f32(a, b, d) }
 
     /// Squared Euclidean distance, same structure as `dot`.
     @inline(__always)
-    static func l2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
-        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-        var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
-        var i = 0
-        while i + 32 <= d {
-            let d0 = ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self) - rb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
-            let d1 = ra.loadUnaligned(fromByteOffset: 4 * i + 64, as: SIMD16<Float>.self) - rb.loadUnaligned(fromByteOffset: 4 * i + 64, as: SIMD16<Float>.self)
-            acc0 += d0 * d0
-            acc1 += d1 * d1
-            i += 32
+    static func l2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float { avk_l2_f32(a, b, d) }
+
+    /// Rows scored per kernel call in a scan: 256 scores (1 KiB) stay in L1 while the candidate
+    /// filter reads them back, and the row stream is long enough for the hardware prefetcher.
+    static let scanBlock = 256
+
+    /// Scores of `query` against rows `start ..< start + n` of `segment`, whatever its storage.
+    @inline(__always)
+    static func score(query: UnsafePointer<Float>, segment: Segment, start: Int, n: Int, l2: Bool, into out: UnsafeMutablePointer<Float>) {
+        let d = segment.dimension
+        switch segment.storage {
+        case .float32: avk_score_f32(query, segment.vectors.baseAddress! + start * d, n, d, l2 ? 1 : 0, out)
+        case .float16: avk_score_f16(query, segment.halfVectors.baseAddress! + start * d, n, d, l2 ? 1 : 0, out)
         }
-        if i + 16 <= d {
-            let d0 = ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self) - rb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
-            acc0 += d0 * d0
-            i += 16
-        }
-        var s = (acc0 + acc1).sum()
-        while i < d { let t = a[i] - b[i]; s += t * t; i += 1 }
+    }
+
+    /// One row's exact score (float32 or float16 storage).
+    @inline(__always)
+    static func score(query: UnsafePointer<Float>, segment: Segment, row: Int, l2: Bool) -> Float {
+        var s: Float = 0
+        score(query: query, segment: segment, start: row, n: 1, l2: l2, into: &s)
         return s
+    }
+
+    /// The threshold `avk_candidates` filters with: the current k-th score when it is finite (a
+    /// finite k-th rejects every finite score beyond it), NaN otherwise (everything passes: an
+    /// infinite k-th ranks after finite scores, so the plain comparison would be wrong).
+    @inline(__always)
+    static func threshold(_ top: TopK) -> Float {
+        guard top.isFull else { return .nan }
+        let w = top.worstScore
+        return w.isFinite ? w : .nan
     }
 
     /// One query against rows `rows` of one segment (all of them for flat search, one inverted list
@@ -53,29 +52,44 @@ enum FlatKernel {
     /// tombstone is checked before scoring too, and the return value is the number of live, allowed
     /// rows seen (IVF keeps probing until it has k of them); otherwise tombstones are checked only
     /// for rows that would enter the top-k, and the return value is meaningless.
+    ///
+    /// Without per-row id checks the rows are scored in blocks by the SIMD kernel and only the
+    /// scores that can beat the current k-th (`avk_candidates`) reach the heap.
     @discardableResult
     static func scan(query: UnsafePointer<Float>, segment: Segment, rows: Range<Int>, hidden: Set<Int64>, allowed: Set<Int64>?,
                      countEligible: Bool = false, into top: inout TopK) -> Int {
-        let d = segment.dimension
-        guard !rows.isEmpty, top.k > 0, let base = segment.vectors.baseAddress else { return 0 }
-        let ip = top.ranking.metric == .ip
+        guard !rows.isEmpty, top.k > 0, segment.count > 0 else { return 0 }
+        let l2 = top.ranking.metric == .l2
         let checkHidden = !hidden.isEmpty
         let hiddenFirst = countEligible && checkHidden
         let idFirst = allowed != nil || hiddenFirst
+        if !idFirst {
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: scanBlock) { scores in
+                withUnsafeTemporaryAllocation(of: UInt32.self, capacity: scanBlock) { picked in
+                    var r0 = rows.lowerBound
+                    while r0 < rows.upperBound {
+                        let n = min(scanBlock, rows.upperBound - r0)
+                        score(query: query, segment: segment, start: r0, n: n, l2: l2, into: scores.baseAddress!)
+                        let m = avk_candidates(scores.baseAddress!, n, threshold(top), l2 ? 1 : 0, picked.baseAddress!)
+                        for c in 0..<m {
+                            let i = Int(picked[c]), s = scores[i], id = segment.id(at: r0 + i)
+                            guard top.admits(s, id) else { continue }
+                            if checkHidden && hidden.contains(id) { continue }
+                            top.insert(s, id)
+                        }
+                        r0 += n
+                    }
+                }
+            }
+            return rows.count
+        }
         var eligible = 0
         for r in rows {
-            var id: Int64 = 0
-            if idFirst {
-                id = segment.id(at: r)
-                if let allowed, !allowed.contains(id) { continue }
-                if hiddenFirst && hidden.contains(id) { continue }
-            }
+            let id = segment.id(at: r)
+            if let allowed, !allowed.contains(id) { continue }
+            if hiddenFirst && hidden.contains(id) { continue }
             eligible += 1
-            let row = base + r * d
-            let s = ip ? dot(query, row, d) : l2(query, row, d)
-            // Cheap rejection against the current k-th (false for NaN, which takes the full test).
-            if top.isFull, ip ? s < top.worstScore : s > top.worstScore { continue }
-            if !idFirst { id = segment.id(at: r) }
+            let s = score(query: query, segment: segment, row: r, l2: l2)
             guard top.admits(s, id) else { continue }
             if checkHidden && !hiddenFirst && hidden.contains(id) { continue }
             top.insert(s, id)
@@ -125,27 +139,15 @@ public enum ReferenceSearch {
 }
 
 extension VectorIndex {
-    /// Sums every stored float with the widest plain SIMD loop (four 16-lane accumulators, no
-    /// multiply): the read-only memory-bandwidth baseline a single-query scan is measured against,
+    /// Sums every stored vector byte (read as floats) with the widest plain SIMD loop (four 8-lane AVX
+    /// accumulators, no multiply): the read-only memory-bandwidth baseline a single-query scan is measured against,
     /// over the same mapped bytes (issue 5 §8, "bandwidth = the best SIMD read-only sum").
     public func simdSumOfStoredVectors() -> Float {
         var total: Float = 0
-        for seg in segments {
-            let v = seg.vectors
-            guard let base = v.baseAddress else { continue }
-            let raw = UnsafeRawPointer(base)
-            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
-            var i = 0
-            while i + 64 <= v.count {
-                a0 += raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
-                a1 += raw.loadUnaligned(fromByteOffset: 4 * i + 64, as: SIMD16<Float>.self)
-                a2 += raw.loadUnaligned(fromByteOffset: 4 * i + 128, as: SIMD16<Float>.self)
-                a3 += raw.loadUnaligned(fromByteOffset: 4 * i + 192, as: SIMD16<Float>.self)
-                i += 64
-            }
-            var s = ((a0 + a1) + (a2 + a3)).sum()
-            while i < v.count { s += v[i]; i += 1 }
-            total += s
+        for seg in segments where seg.count > 0 {
+            // The raw bytes as floats whatever the element type: a read-only pass over the same mapped bytes.
+            let bytes = seg.vectorBytes
+            total += avk_sum_f32(bytes.baseAddress!.assumingMemoryBound(to: Float.self), bytes.count / 4)
         }
         return total
     }

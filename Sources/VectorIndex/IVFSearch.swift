@@ -1,3 +1,4 @@
+import CVectorKernels
 import LinearAlgebra
 
 /// IVF search: score the query against the centroids, scan the best `nprobe` inverted lists of
@@ -46,10 +47,8 @@ struct ProbeOrder {
         queries.withUnsafeBufferPointer { qb in
             let q = qb.baseAddress!
             if nq < VectorIndex.batchThreshold {
-                for i in 0..<nq {
-                    for l in 0..<nlist {
-                        out[i * nlist + l] = metric == .ip ? FlatKernel.dot(q + i * d, c + l * d, d) : FlatKernel.l2(q + i * d, c + l * d, d)
-                    }
+                out.withUnsafeMutableBufferPointer { o in
+                    for i in 0..<nq { avk_score_f32(q + i * d, c, nlist, d, metric == .l2 ? 1 : 0, o.baseAddress! + i * nlist) }
                 }
                 return
             }
@@ -104,10 +103,28 @@ extension VectorIndex {
                           tops: &tops, eligible: &eligible, probed: &probed)
         }
         // One query at a time: everything for small batches; after a batch, the lists of queries
-        // that have not yet seen k live allowed rows.
+        // that have not yet seen k live allowed rows. SQ8 lists: the codes give an approximate top
+        // `sq8Rerank·k`, whose rows are then scored exactly against the stored vectors.
+        let sq8 = segments.allSatisfy { $0.sq8 != nil }
         queries.withUnsafeBufferPointer { q in
             for i in 0..<nq {
                 let query = q.baseAddress! + i * d
+                if sq8 {
+                    let prepared = segments.map { SQ8Kernel.Query(query, params: $0.sq8!, metric: metric) }
+                    var approx = TopK(k: k * Self.sq8Rerank, metric: metric)
+                    while probed[i] < nlist, probed[i] < nprobe || eligible[i] < k {
+                        let l = orders[i].list(probed[i])
+                        probed[i] += 1
+                        for (s, seg) in segments.enumerated() {
+                            let rows = seg.rows(ofList: l)
+                            let seen = SQ8Kernel.scan(prepared[s], segment: seg, segmentIndex: s, rows: rows, hidden: hidden[s], allowed: allowedIDs,
+                                                      countEligible: counting, into: &approx)
+                            eligible[i] += counting ? seen : rows.count
+                        }
+                    }
+                    SQ8Kernel.rerank(approx, query: query, segments: segments, into: &tops[i])
+                    continue
+                }
                 while probed[i] < nlist, probed[i] < nprobe || eligible[i] < k {
                     let l = orders[i].list(probed[i])
                     probed[i] += 1
@@ -144,6 +161,8 @@ extension VectorIndex {
         var gathered = [Float](repeating: 0, count: maxQueries * d)
         var block = [Float](repeating: 0, count: max(1, maxQueries * maxRows))
         var queryNorms = [Float](repeating: 0, count: nq), rowNorms = [Float](repeating: 0, count: max(1, maxRows))
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: segments.contains { $0.storage != .float32 } ? max(1, maxRows * d) : 1)
+        defer { scratch.deallocate() }
         queries.withUnsafeBufferPointer { qb in
             let q = qb.baseAddress!
             if !ip { for i in 0..<nq { queryNorms[i] = FlatKernel.dot(q + i * d, q + i * d, d) } }
@@ -155,8 +174,8 @@ extension VectorIndex {
                 for (s, seg) in segments.enumerated() {
                     let rows = seg.rows(ofList: l)
                     let rn = rows.count
-                    guard rn > 0, let x0 = seg.vectors.baseAddress else { continue }
-                    let x = x0 + rows.lowerBound * d
+                    guard rn > 0 else { continue }
+                    let x = seg.floatRows(rows, scratch: scratch)
                     let hiddenHere = hidden[s]
                     gathered.withUnsafeBufferPointer { g in
                         block.withUnsafeMutableBufferPointer { c in
@@ -176,8 +195,7 @@ extension VectorIndex {
                             }
                             var score = ip ? block[a * rn + r] : (queryNorms[i] + rowNorms[r]) - 2 * block[a * rn + r]
                             if !score.isFinite {
-                                let qp = q + i * d, xp = x + r * d
-                                score = ip ? FlatKernel.dot(qp, xp, d) : FlatKernel.l2(qp, xp, d)
+                                score = FlatKernel.score(query: q + i * d, segment: seg, row: rows.lowerBound + r, l2: !ip)
                             }
                             if tops[i].admits(score, id) { tops[i].insert(score, id) }
                         }

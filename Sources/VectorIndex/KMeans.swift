@@ -1,3 +1,4 @@
+import CVectorKernels
 import LinearAlgebra
 
 /// Seeded, deterministic k-means for IVF training (anchors §3: faiss trains on min(N, 256·nlist)
@@ -61,48 +62,56 @@ public enum KMeans {
     }
 
     /// Nearest centroid of each row (`vectors.count / d` rows) by the metric: one sgemm per block
-    /// of rows. NaN scores never win; a row whose scores are all NaN goes to list 0.
+    /// of rows, then a SIMD arg-best per row (`avk_argbest`: ip largest x·c, l2 smallest
+    /// ‖c‖² − 2·x·c; ‖x‖² is common to every c). NaN scores never win; ties go to the smaller
+    /// list; a row whose scores are all NaN goes to list 0.
     static func assign(_ vectors: UnsafeBufferPointer<Float>, dimension d: Int, centroids: [Float], metric: Metric, into out: inout [Int32]) {
         let n = vectors.count / d, k = centroids.count / d
         guard n > 0, let x = vectors.baseAddress else { return }
-        let block = max(1, min(n, (1 << 22) / max(1, k)))  // about 16 MiB of scores per block
+        // 1024 rows per block: a 1024 × nlist score block (4 MiB at nlist 1024) is read back by the
+        // arg-best while still in L2/L3, instead of streaming 16 MiB through memory twice.
+        let block = max(1, min(n, max(64, (1 << 20) / max(1, k))))
         var scores = [Float](repeating: 0, count: block * k)
         let norms: [Float] = metric == .l2
             ? centroids.withUnsafeBufferPointer { c in (0..<k).map { FlatKernel.dot(c.baseAddress! + $0 * d, c.baseAddress! + $0 * d, d) } }
-            : []
+            : [Float](repeating: 0, count: k)
         centroids.withUnsafeBufferPointer { c in
-            for r0 in stride(from: 0, to: n, by: block) {
-                let rn = min(block, n - r0)
-                scores.withUnsafeMutableBufferPointer { s in
-                    BLAS.sgemm(transA: false, transB: true, m: rn, n: k, k: d, a: x + r0 * d, lda: d, b: c.baseAddress!, ldb: d, c: s.baseAddress!, ldc: k)
-                }
-                for i in 0..<rn {
-                    var best = 0, bestScore = Float.nan
-                    for l in 0..<k {
-                        let raw = scores[i * k + l]
-                        let s = metric == .ip ? raw : norms[l] - 2 * raw  // ‖x‖² is common to every l
-                        if s.isNaN { continue }
-                        if bestScore.isNaN || (metric == .ip ? s > bestScore : s < bestScore) { best = l; bestScore = s }
+            scores.withUnsafeMutableBufferPointer { s in
+                norms.withUnsafeBufferPointer { nb in
+                    out.withUnsafeMutableBufferPointer { o in
+                        for r0 in stride(from: 0, to: n, by: block) {
+                            let rn = min(block, n - r0)
+                            BLAS.sgemm(transA: false, transB: true, m: rn, n: k, k: d, a: x + r0 * d, lda: d, b: c.baseAddress!, ldb: d, c: s.baseAddress!, ldc: k)
+                            avk_argbest(s.baseAddress!, rn, k, k, nb.baseAddress!, metric == .l2 ? 1 : 0, o.baseAddress! + r0)
+                        }
                     }
-                    out[r0 + i] = Int32(best)
                 }
             }
         }
     }
 
     /// Lloyd's update: each centroid becomes the mean of its points (re-normalised for ip);
-    /// empty clusters split the largest one.
+    /// empty clusters split the largest one. Sums run in float64 per centroid (one pass over the
+    /// points, SIMD adds), so the mean does not depend on the order of a cluster's points beyond
+    /// float64 rounding.
     static func update(_ x: [Float], dimension d: Int, assignment: [Int32], metric: Metric, centroids: inout [Float]) {
         let k = centroids.count / d
         var sums = [Double](repeating: 0, count: k * d)
         var counts = [Int](repeating: 0, count: k)
-        for (r, a) in assignment.enumerated() {
-            let c = Int(a)
-            counts[c] += 1
-            for j in 0..<d { sums[c * d + j] += Double(x[r * d + j]) }
+        x.withUnsafeBufferPointer { xb in
+            sums.withUnsafeMutableBufferPointer { sb in
+                let xp = xb.baseAddress!, sp = sb.baseAddress!
+                for (r, a) in assignment.enumerated() {
+                    let c = Int(a)
+                    counts[c] += 1
+                    let dst = sp + c * d, src = xp + r * d
+                    for j in 0..<d { dst[j] += Double(src[j]) }
+                }
+            }
         }
         for c in 0..<k where counts[c] > 0 {
-            for j in 0..<d { centroids[c * d + j] = Float(sums[c * d + j] / Double(counts[c])) }
+            let inv = 1 / Double(counts[c])
+            for j in 0..<d { centroids[c * d + j] = Float(sums[c * d + j] * inv) }
         }
         // Empty-cluster repair (deterministic): split the currently largest cluster.
         let epsilon: Float = 1.0 / 1024
@@ -119,12 +128,14 @@ public enum KMeans {
             counts[big] -= counts[c]
         }
         if metric == .ip {
-            for c in 0..<k {
-                var norm: Float = 0
-                for j in 0..<d { norm += centroids[c * d + j] * centroids[c * d + j] }
-                if norm > 0, norm.isFinite {
-                    let inv = 1 / norm.squareRoot()
-                    for j in 0..<d { centroids[c * d + j] *= inv }
+            centroids.withUnsafeMutableBufferPointer { cb in
+                for c in 0..<k {
+                    let p = cb.baseAddress! + c * d
+                    let norm = FlatKernel.dot(p, p, d)
+                    if norm > 0, norm.isFinite {
+                        let inv = 1 / norm.squareRoot()
+                        for j in 0..<d { p[j] *= inv }
+                    }
                 }
             }
         }

@@ -106,6 +106,44 @@ public final class VectorIndex: @unchecked Sendable {
     /// The centroids, row-major `nlist × dimension` (empty for flat).
     public var centroids: [Float] { segments.first.map { Array($0.centroids) } ?? [] }
 
+    /// How the vectors are stored (every segment alike: `add`, `compact` and `retrain` keep it).
+    public var storage: VectorStorage { segments.first?.storage ?? .float32 }
+    /// True when the inverted lists carry SQ8 codes (single queries scan them, then re-rank exactly).
+    public var hasSQ8Lists: Bool { segments.first?.sq8 != nil }
+    /// The segment encoding new segments of this index get (SQ8 parameters of the first segment).
+    var encoding: SegmentFormat.Encoding { .init(storage: storage, sq8: segments.first?.sq8) }
+
+    /// For float16 storage, the most a score over the stored halves can differ from the same score
+    /// over the float32 vectors they were rounded from, for `query` and stored row `x` (halves as
+    /// floats): each component was rounded to nearest with relative error ≤ u = 2⁻¹¹ (absolute
+    /// ≤ 2⁻²⁵ below the normal range), so |x − x̂| ≤ e_j = u/(1−u)·|x̂_j| + 2⁻²⁵ and
+    /// ip: |Δ| ≤ Σ |q_j|·e_j; l2: |Δ| ≤ Σ e_j·(2|q_j − x̂_j| + e_j). Zero for float32 storage.
+    /// (Float32 rounding of the sums themselves is the usual ≤ 1e-6 of the correctness rule.)
+    public static func float16ScoreErrorBound(query: [Float], stored x: [Float], metric: Metric) -> Float {
+        let u = Double(1) / 2048, rel = u / (1 - u), floor = Double(1) / Double(1 << 25)
+        var bound = 0.0
+        for j in 0..<min(query.count, x.count) {
+            let e = rel * abs(Double(x[j])) + floor
+            bound += metric == .ip ? abs(Double(query[j])) * e : e * (2 * abs(Double(query[j]) - Double(x[j])) + e)
+        }
+        return Float(bound).nextUp
+    }
+
+    /// The stored vector (as float32) of live id `id`, or nil.
+    public func storedVector(id: Int64) -> [Float]? {
+        for (s, seg) in segments.enumerated().reversed() {
+            for r in 0..<seg.count where seg.id(at: r) == id && !hidden[s].contains(id) {
+                var v = [Float](repeating: 0, count: dimension)
+                v.withUnsafeMutableBufferPointer { b in
+                    let p = seg.floatRows(r..<(r + 1), scratch: b.baseAddress!)
+                    if p != UnsafePointer(b.baseAddress!) { b.baseAddress!.update(from: p, count: dimension) }
+                }
+                return v
+            }
+        }
+        return nil
+    }
+
     /// Stored rows per list, summed over segments (tombstoned rows included until compact).
     public var listSizes: [Int] {
         guard kind == .ivf else { return [] }
@@ -167,20 +205,24 @@ public final class VectorIndex: @unchecked Sendable {
 
     /// Every stored row as arrays, with the ids hidden per segment.
     public func rows() -> [ReferenceSearch.Rows] {
-        segments.enumerated().map { s, seg in ReferenceSearch.Rows(vectors: Array(seg.vectors), ids: seg.ids, hidden: hidden[s]) }
+        segments.enumerated().map { s, seg in ReferenceSearch.Rows(vectors: seg.floatVectors(), ids: seg.ids, hidden: hidden[s]) }
     }
 
     /// Live vectors and their ids, in segment order (for compact and export); for IVF also grouped
     /// by list (list by list, segments in order within a list) with the CSR offsets of that grouping.
     public func liveRows() -> (vectors: [Float], ids: [Int64], listOffsets: [Int64]) {
         var vectors: [Float] = [], ids: [Int64] = [], offsets: [Int64] = [0]
+        var row = [Float](repeating: 0, count: dimension)
         func take(_ s: Int, _ rows: Range<Int>) {
-            let seg = segments[s], v = seg.vectors
+            let seg = segments[s]
             for r in rows {
                 let id = seg.id(at: r)
                 if hidden[s].contains(id) { continue }
                 ids.append(id)
-                vectors.append(contentsOf: v[(r * dimension)..<((r + 1) * dimension)])
+                row.withUnsafeMutableBufferPointer { b in
+                    let p = seg.floatRows(r..<(r + 1), scratch: b.baseAddress!)
+                    vectors.append(contentsOf: UnsafeBufferPointer(start: p, count: dimension))
+                }
             }
         }
         if kind == .ivf {

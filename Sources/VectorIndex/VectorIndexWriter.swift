@@ -120,16 +120,22 @@ public final class VectorIndexWriter {
     }
 
     /// Creates a new index in `directory` (which must not exist or be empty) holding one segment.
-    /// `ids` default to 0..<N.
+    /// `ids` default to 0..<N. `storage` `.float16` halves the bytes a scan reads (searches are
+    /// exact over the stored halves); `sq8Lists` (IVF only) adds SQ8 codes that single queries
+    /// scan before re-ranking exactly (Docs/IndexFormat.md §3.2). Later segments keep both.
     @discardableResult
     public static func build(directory: URL, dimension: Int, metric: Metric, vectors: [Float], ids: [Int64]? = nil,
-                             kind: BuildKind = .flat) throws -> VectorIndexWriter {
+                             kind: BuildKind = .flat, storage: VectorStorage = .float32, sq8Lists: Bool = false) throws -> VectorIndexWriter {
         guard dimension >= 1, dimension <= SegmentFormat.maximumDimension, vectors.count % dimension == 0 else {
             throw VectorIndexError.badInput(path: directory.path, detail: "dimension \(dimension) does not divide \(vectors.count) values")
         }
         let n = vectors.count / dimension
         let ids = ids ?? (0..<Int64(n)).map { $0 }
         try checkInputIDs(ids, count: n, path: directory.path)
+        if sq8Lists, case .flat = kind {
+            throw VectorIndexError.badInput(path: directory.path, detail: "SQ8 codes are for IVF lists; build with kind ivf")
+        }
+        let encoding = SegmentFormat.Encoding(storage: storage, sq8: sq8Lists ? vectors.withUnsafeBufferPointer { SQ8Params.train($0, dimension: dimension) } : nil)
         var ivf: SegmentFormat.IVFPart?
         if case .ivf(let nlist, let options) = kind {
             let lists = nlist ?? KMeans.defaultListCount(for: n)
@@ -144,23 +150,26 @@ public final class VectorIndexWriter {
             }
             ivf = SegmentFormat.IVFPart(centroids: c, offsets: [])
         }
-        return try create(directory: directory, dimension: dimension, metric: metric, vectors: vectors, ids: ids, centroids: ivf?.centroids)
+        return try create(directory: directory, dimension: dimension, metric: metric, vectors: vectors, ids: ids, centroids: ivf?.centroids, encoding: encoding)
     }
 
     /// Creates a trained, empty IVF index: centroids from k-means on `sample` (row-major), no
     /// vectors. Parts of a sharded build `add` to copies of it; their lists share the centroids.
     @discardableResult
     public static func train(directory: URL, dimension: Int, metric: Metric, sample: [Float], nlist: Int,
-                             options: KMeans.Options = .init()) throws -> VectorIndexWriter {
+                             options: KMeans.Options = .init(), storage: VectorStorage = .float32, sq8Lists: Bool = false) throws -> VectorIndexWriter {
         guard dimension >= 1, dimension <= SegmentFormat.maximumDimension, sample.count % dimension == 0 else {
             throw VectorIndexError.badInput(path: directory.path, detail: "dimension \(dimension) does not divide \(sample.count) values")
         }
         try checkListCount(nlist, trainingRows: sample.count / dimension, path: directory.path)
         let centroids = sample.withUnsafeBufferPointer { KMeans.train(vectors: $0, dimension: dimension, nlist: nlist, metric: metric, options: options) }
-        return try create(directory: directory, dimension: dimension, metric: metric, vectors: [], ids: [], centroids: centroids)
+        // SQ8 parameters come from the training sample: later `add`s encode with them (clamping outliers).
+        let encoding = SegmentFormat.Encoding(storage: storage, sq8: sq8Lists ? sample.withUnsafeBufferPointer { SQ8Params.train($0, dimension: dimension) } : nil)
+        return try create(directory: directory, dimension: dimension, metric: metric, vectors: [], ids: [], centroids: centroids, encoding: encoding)
     }
 
-    private static func create(directory: URL, dimension: Int, metric: Metric, vectors: [Float], ids: [Int64], centroids: [Float]?) throws -> VectorIndexWriter {
+    private static func create(directory: URL, dimension: Int, metric: Metric, vectors: [Float], ids: [Int64], centroids: [Float]?,
+                               encoding: SegmentFormat.Encoding) throws -> VectorIndexWriter {
         let fm = FileManager.default
         if let existing = try? fm.contentsOfDirectory(atPath: directory.path), !existing.isEmpty {
             throw VectorIndexError.indexExists(path: directory.path)
@@ -171,7 +180,8 @@ public final class VectorIndexWriter {
             let fd = try lock(directory)
             defer { close(fd) }
             let segName = GenerationFile.segmentName(1)
-            try writeSegment(directory.appendingPathComponent(segName), dimension: dimension, metric: metric, vectors: vectors, ids: ids, centroids: centroids)
+            try writeSegment(directory.appendingPathComponent(segName), dimension: dimension, metric: metric, vectors: vectors, ids: ids,
+                             centroids: centroids, encoding: encoding)
             let gen = GenerationFile(generation: 1, dimension: dimension, metric: metric,
                                      segments: [.init(file: segName, generation: 1, count: ids.count)], tombstones: [],
                                      nextID: (ids.max() ?? -1) + 1)
@@ -182,19 +192,22 @@ public final class VectorIndexWriter {
     }
 
     /// Writes one segment: flat as given, or (with centroids) each row moved into its nearest list.
-    private static func writeSegment(_ url: URL, dimension d: Int, metric: Metric, vectors: [Float], ids: [Int64], centroids: [Float]?) throws {
+    private static func writeSegment(_ url: URL, dimension d: Int, metric: Metric, vectors: [Float], ids: [Int64], centroids: [Float]?,
+                                     encoding: SegmentFormat.Encoding) throws {
         guard let centroids else {
-            try vectors.withUnsafeBufferPointer { try SegmentFormat.write(to: url, dimension: d, metric: metric, vectors: $0, ids: ids) }
+            try vectors.withUnsafeBufferPointer { try SegmentFormat.write(to: url, dimension: d, metric: metric, vectors: $0, ids: ids, encoding: encoding) }
             return
         }
         let n = ids.count, nlist = centroids.count / d
         var assignment = [Int32](repeating: 0, count: n)
         vectors.withUnsafeBufferPointer { KMeans.assign($0, dimension: d, centroids: centroids, metric: metric, into: &assignment) }
-        try writeGrouped(url, dimension: d, metric: metric, vectors: vectors, ids: ids, lists: assignment, centroids: centroids, nlist: nlist)
+        try writeGrouped(url, dimension: d, metric: metric, vectors: vectors, ids: ids, lists: assignment, centroids: centroids, nlist: nlist,
+                         encoding: encoding)
     }
 
     /// Counting sort of rows into their lists (input order kept within a list), then the segment.
-    static func writeGrouped(_ url: URL, dimension d: Int, metric: Metric, vectors: [Float], ids: [Int64], lists: [Int32], centroids: [Float], nlist: Int) throws {
+    static func writeGrouped(_ url: URL, dimension d: Int, metric: Metric, vectors: [Float], ids: [Int64], lists: [Int32], centroids: [Float], nlist: Int,
+                             encoding: SegmentFormat.Encoding) throws {
         var offsets = [Int64](repeating: 0, count: nlist + 1)
         for l in lists { offsets[Int(l) + 1] += 1 }
         for l in 0..<nlist { offsets[l + 1] += offsets[l] }
@@ -207,7 +220,7 @@ public final class VectorIndexWriter {
         }
         try grouped.withUnsafeBufferPointer {
             try SegmentFormat.write(to: url, dimension: d, metric: metric, vectors: $0, ids: groupedIDs,
-                                    ivf: .init(centroids: centroids, offsets: offsets))
+                                    ivf: .init(centroids: centroids, offsets: offsets), encoding: encoding)
         }
     }
 
@@ -241,7 +254,7 @@ public final class VectorIndexWriter {
         let g = try nextGeneration()
         let name = GenerationFile.segmentName(g)
         try Self.writeSegment(directory.appendingPathComponent(name), dimension: d, metric: index.metric, vectors: vectors, ids: ids,
-                              centroids: index.kind == .ivf ? index.centroids : nil)
+                              centroids: index.kind == .ivf ? index.centroids : nil, encoding: index.encoding)
         var gen = index.manifest
         gen.generation = g
         gen.segments.append(.init(file: name, generation: g, count: n))
@@ -284,10 +297,11 @@ public final class VectorIndexWriter {
         if index.kind == .ivf {
             try live.vectors.withUnsafeBufferPointer {
                 try SegmentFormat.write(to: url, dimension: index.dimension, metric: index.metric, vectors: $0, ids: live.ids,
-                                        ivf: .init(centroids: index.centroids, offsets: live.listOffsets))
+                                        ivf: .init(centroids: index.centroids, offsets: live.listOffsets), encoding: index.encoding)
             }
         } else {
-            try Self.writeSegment(url, dimension: index.dimension, metric: index.metric, vectors: live.vectors, ids: live.ids, centroids: nil)
+            try Self.writeSegment(url, dimension: index.dimension, metric: index.metric, vectors: live.vectors, ids: live.ids, centroids: nil,
+                                  encoding: index.encoding)
         }
         try replaceAll(with: name, count: live.ids.count, generation: g)
         return g
@@ -306,7 +320,11 @@ public final class VectorIndexWriter {
         CrashPoints.pass("vectors.kmeans-trained")
         let g = try nextGeneration()
         let name = GenerationFile.segmentName(g)
-        try Self.writeSegment(directory.appendingPathComponent(name), dimension: d, metric: index.metric, vectors: live.vectors, ids: live.ids, centroids: centroids)
+        // SQ8 parameters are re-derived from the live vectors, like the centroids.
+        var encoding = index.encoding
+        if encoding.sq8 != nil { encoding.sq8 = live.vectors.withUnsafeBufferPointer { SQ8Params.train($0, dimension: d) } }
+        try Self.writeSegment(directory.appendingPathComponent(name), dimension: d, metric: index.metric, vectors: live.vectors, ids: live.ids,
+                              centroids: centroids, encoding: encoding)
         try replaceAll(with: name, count: n, generation: g)
         return g
     }

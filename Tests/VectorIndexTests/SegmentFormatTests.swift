@@ -62,34 +62,19 @@ struct SegmentFormatTests {
     @Test("the NumPy snippet in Docs/IndexFormat.md reads a segment written here")
     func pythonSnippet() throws {
         // CI points AUDIO_INDEX_PYTHON at its venv (numpy + faiss); locally the reference venv.
-        let python = ProcessInfo.processInfo.environment["AUDIO_INDEX_PYTHON"] ?? "/work/refenv/bin/python"
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            #expect(ProcessInfo.processInfo.environment["CI"] == nil, "CI is set but \(python) is missing")
-            return
-        }
-        let doc = try String(contentsOf: Fixtures.packageRoot.appendingPathComponent("Docs/IndexFormat.md"), encoding: .utf8)
-        let start = try #require(doc.range(of: "```python\n")), end = try #require(doc.range(of: "```", range: start.upperBound..<doc.endIndex))
-        let snippet = String(doc[start.upperBound..<end.lowerBound])
         let dir = try TemporaryFolder()
         let url = dir.url.appendingPathComponent("idx")
         var rng = SeededGenerator(state: 11)
         let vectors = rng.unitVectors(5, 7)
         try VectorIndexWriter.build(directory: url, dimension: 7, metric: .ip, vectors: vectors, ids: [9, 8, 7, 100, 3])
-        let script = snippet + """
+        guard let run = try runFormatDocSnippet("""
 
             import sys
             m, v, i = read_segment(sys.argv[1])
             print(m, v.shape, list(map(int, i)), float(np.float64(v.astype('<f8').sum())).hex())
-            """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", script, url.appendingPathComponent("seg-1.vseg").path]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+            """, arguments: [url.appendingPathComponent("seg-1.vseg").path]) else { return }
+        #expect(run.status == 0)
+        let text = run.output
         let sum = vectors.reduce(0.0) { $0 + Double($1) }
         // NumPy's pairwise float64 sum and this sequential one may differ in the last bits.
         #expect(text.hasPrefix("ip (5, 7) [9, 8, 7, 100, 3] "))
@@ -105,12 +90,12 @@ struct SegmentFormatTests {
         try VectorIndexWriter.build(directory: url, dimension: 2, metric: .ip, vectors: [1, 0, 0, 1])
         let seg = url.appendingPathComponent("seg-1.vseg")
         var b = [UInt8](try Data(contentsOf: seg))
-        b[8] = 3
+        b[8] = 4
         let crc = CRC32C.checksum(b[0..<124])
         withUnsafeBytes(of: crc.littleEndian) { b.replaceSubrange(124..<128, with: $0) }
         try Data(b).write(to: seg)
-        #expect(throws: VectorIndexError.newerVersion(path: seg.path, version: 3)) { try VectorIndex.open(directory: url) }
-        #expect(VectorIndexError.newerVersion(path: seg.path, version: 3).exitCode == .unsupported)
+        #expect(throws: VectorIndexError.newerVersion(path: seg.path, version: 4)) { try VectorIndex.open(directory: url) }
+        #expect(VectorIndexError.newerVersion(path: seg.path, version: 4).exitCode == .unsupported)
     }
 
     @Test("verify finds a flipped payload byte that open does not read")

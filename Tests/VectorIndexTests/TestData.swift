@@ -1,4 +1,6 @@
+import FileIO
 import Foundation
+import Testing
 import TestSupport
 @testable import VectorIndex
 
@@ -75,7 +77,12 @@ struct DocumentedSegment {
     init?(_ b: [UInt8]) {
         guard b.count >= 128, Array(b[0..<8]) == Array("AUDIXVEC".utf8) else { return nil }
         version = Self.u32(b, 8)
-        guard version == 1 || version == 2, Self.u32(b, 12) == 0x0A0B0C0D, b[21] == 0 else { return nil }
+        // Version 3: a 256-byte header (the extension block has its own CRC at 252) and element type 0 or 1.
+        guard (1...3).contains(version), Self.u32(b, 12) == 0x0A0B0C0D, b[21] == 0 || (version == 3 && b[21] == 1) else { return nil }
+        if version == 3 {
+            guard b.count >= 256, Self.u32(b, 252) == CRC32C.checksum(b[128..<252]) else { return nil }
+        }
+        let width = b[21] == 1 ? 2 : 4
         dimension = Int(Self.u32(b, 16)); metric = b[20]
         let n = Self.u64(b, 24)
         guard n < 1 << 40 else { return nil }
@@ -86,10 +93,12 @@ struct DocumentedSegment {
             guard off + 10 <= b.count, b[off] == 0x93 else { return nil }
             return off + 10 + Int(b[off + 8]) + Int(b[off + 9]) << 8
         }
-        guard let vd = npyData(voff), let idd = npyData(ioff), vd + 4 * count * dimension <= b.count, idd + 8 * count <= b.count else { return nil }
-        vectors = (0..<(count * dimension)).map { Float(bitPattern: Self.u32(b, vd + 4 * $0)) }
+        guard let vd = npyData(voff), let idd = npyData(ioff), vd + width * count * dimension <= b.count, idd + 8 * count <= b.count else { return nil }
+        vectors = width == 4
+            ? (0..<(count * dimension)).map { Float(bitPattern: Self.u32(b, vd + 4 * $0)) }
+            : (0..<(count * dimension)).map { Float(Float16(bitPattern: UInt16(b[vd + 2 * $0]) | UInt16(b[vd + 2 * $0 + 1]) << 8)) }
         ids = (0..<count).map { Int64(bitPattern: Self.u64(b, idd + 8 * $0)) }
-        if version == 2 && b[22] == 1 {
+        if version >= 2 && b[22] == 1 {
             nlist = Int(Self.u32(b, 72))
             guard let cd = npyData(Int(Self.u64(b, 80))), let ld = npyData(Int(Self.u64(b, 96))),
                   cd + 4 * nlist * dimension <= b.count, ld + 8 * (nlist + 1) <= b.count else { return nil }
@@ -122,4 +131,26 @@ extension SeededGenerator {
         }
         return out
     }
+}
+
+/// Runs the ```python block of Docs/IndexFormat.md followed by `extra` with `arguments`, in CI's
+/// venv (AUDIO_INDEX_PYTHON) or the local reference venv; nil when no Python is available outside
+/// CI (with CI set a missing Python is a failure). Returns the exit status and stdout.
+func runFormatDocSnippet(_ extra: String, arguments: [String]) throws -> (status: Int32, output: String)? {
+    let python = ProcessInfo.processInfo.environment["AUDIO_INDEX_PYTHON"] ?? "/work/refenv/bin/python"
+    guard FileManager.default.isExecutableFile(atPath: python) else {
+        #expect(ProcessInfo.processInfo.environment["CI"] == nil, "CI is set but \(python) is missing")
+        return nil
+    }
+    let doc = try String(contentsOf: Fixtures.packageRoot.appendingPathComponent("Docs/IndexFormat.md"), encoding: .utf8)
+    let start = try #require(doc.range(of: "```python\n")), end = try #require(doc.range(of: "```", range: start.upperBound..<doc.endIndex))
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = ["-c", String(doc[start.upperBound..<end.lowerBound]) + extra] + arguments
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, text)
 }
