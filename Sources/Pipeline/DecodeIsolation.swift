@@ -135,6 +135,13 @@ final class DecodeWorkerClient {
 public enum DecodeWorkerServer {
     public static func serve(cpuSecondsPerClip: Int, memoryBytes: Int) -> Never {
         signal(SIGPIPE, SIG_IGN)
+        // posix_spawn passes on the parent's ignored signals and signal mask; a worker that
+        // inherited SIGXCPU ignored or blocked would run on to the hard CPU limit's SIGKILL.
+        signal(SIGXCPU, SIG_DFL)
+        var xcpu = sigset_t()
+        sigemptyset(&xcpu)
+        sigaddset(&xcpu, SIGXCPU)
+        pthread_sigmask(SIG_UNBLOCK, &xcpu, nil)
         var limit = rlimit(rlim_cur: rlim_t(memoryBytes), rlim_max: rlim_t(memoryBytes))
         setrlimit(Int32(RLIMIT_AS.rawValue), &limit)
         var noCore = rlimit(rlim_cur: 0, rlim_max: 0)  // a codec crash leaves no core file behind

@@ -78,12 +78,22 @@ struct PythonReaderTests {
     }
 
     /// Runs the reader (optionally as another user) and returns its result.
-    static func runReader(_ python: String, _ arguments: [String], asUser uid: UInt32? = nil) throws -> CLI.Result {
+    static func runReader(_ python: String, _ arguments: [String], asUser uid: UInt32? = nil, script: String = reader) throws -> CLI.Result {
         if let uid {
             return try CLI.run(executable: URL(fileURLWithPath: "/usr/bin/setpriv"),
-                               ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", python, reader] + arguments)
+                               ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", python, script] + arguments)
         }
-        return try CLI.run(executable: URL(fileURLWithPath: python), [reader] + arguments)
+        return try CLI.run(executable: URL(fileURLWithPath: python), [script] + arguments)
+    }
+
+    /// A world-readable, executable copy of `path` in `folder`: the checkout itself may sit in a
+    /// folder another user cannot enter (a CI clone under a 0700 temp folder), and the read-only
+    /// tests run the reader and `audio-index` as that other user.
+    static func copyForAnyUser(_ path: String, into folder: URL) throws -> String {
+        let copy = folder.appendingPathComponent(URL(fileURLWithPath: path).lastPathComponent)
+        try FileManager.default.copyItem(atPath: path, toPath: copy.path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy.path)
+        return copy.path
     }
 
     /// Swift's and the reader's hits for the same query file; records a failure unless they agree.
@@ -171,13 +181,18 @@ struct PythonReaderTests {
         #expect(chmod.status == 0)
         // root ignores file modes, so the reader runs as nobody there (what a read-only mount does to root).
         let uid: UInt32? = getuid() == 0 ? 65534 : nil
+        let tools = corpus.folder.appendingPathComponent("tools")
+        try FileManager.default.createDirectory(at: tools, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: tools.path)
+        let script = uid == nil ? Self.reader : try Self.copyForAnyUser(Self.reader, into: tools)
+        let executable = uid == nil ? CLI.executable.path : try Self.copyForAnyUser(CLI.executable.path, into: tools)
         let before = try FileManager.default.contentsOfDirectory(atPath: copy).sorted()
-        let info = try Self.runReader(python, [copy, "--info"], asUser: uid)
+        let info = try Self.runReader(python, [copy, "--info"], asUser: uid, script: script)
         #expect(info.status == 0, "\(info.stderr)")
         #expect(info.stdout.contains("\"catalog_open_mode\": \"immutable\""), "\(info.stdout)")
         // Same hits as audio-index query on the writable original.
         let swift = try CLI.run(["query", "--index", idx, "--vector", q, "-k", "5", "--format", "json"])
-        let py = try Self.runReader(python, [copy, "--vector", q, "-k", "5", "--format", "json"], asUser: uid)
+        let py = try Self.runReader(python, [copy, "--vector", q, "-k", "5", "--format", "json"], asUser: uid, script: script)
         #expect(py.status == 0, "\(py.stderr)")
         let a = Self.hits(swift.stdout), b = Self.hits(py.stdout)
         #expect(!a.isEmpty && a.map(\.ids) == b.map(\.ids) && zip(a, b).allSatisfy { abs($0.score - $1.score) <= 1e-6 },
@@ -185,7 +200,7 @@ struct PythonReaderTests {
         // audio-index query itself opens the read-only copy too (immutable=1) and answers the same.
         let swiftRO = uid.map { u in
             (try? CLI.run(executable: URL(fileURLWithPath: "/usr/bin/setpriv"), ["--reuid=\(u)", "--regid=\(u)", "--clear-groups",
-                                                                              CLI.executable.path, "query", "--index", copy, "--vector", q, "-k", "5", "--format", "json"]))
+                                                                              executable, "query", "--index", copy, "--vector", q, "-k", "5", "--format", "json"]))
         } ?? (try? CLI.run(["query", "--index", copy, "--vector", q, "-k", "5", "--format", "json"]))
         #expect(swiftRO?.status == 0, "\(swiftRO?.stderr ?? "")")
         #expect(Self.hits(swiftRO?.stdout ?? "") == a)
