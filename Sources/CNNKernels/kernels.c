@@ -39,6 +39,10 @@ void cnn_exp(const float *x, float *y, long n, int portable) {
     if (CNN_AVX2(portable)) exp_array_avx2(x, y, n); else exp_array_portable(x, y, n);
 }
 
+void cnn_gelu_erf(float *x, long n, int portable) {
+    if (CNN_AVX2(portable)) gelu_erf_avx2(x, n); else gelu_erf_portable(x, n);
+}
+
 void cnn_softmax_rows(float *x, long rows, long columns, const float *add, const float *mask, int portable) {
     if (CNN_AVX2(portable)) softmax_rows_avx2(x, rows, columns, add, mask);
     else softmax_rows_portable(x, rows, columns, add, mask);

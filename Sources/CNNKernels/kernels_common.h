@@ -57,4 +57,28 @@ typedef float v4f __attribute__((vector_size(16)));
 /// Lane sum in a fixed order ((0+4)+(2+6)) + ((1+5)+(3+7)), the same on every path.
 #define cnn_hsum8(v) ({ v8f h_ = (v); ((h_[0] + h_[4]) + (h_[2] + h_[6])) + ((h_[1] + h_[5]) + (h_[3] + h_[7])); })
 
+/// GELU(x) = 0.5·x·(1 + erf(x/√2)) over eight lanes, erf as `x·P(x²)/Q(x²)` on x clamped to [−4, 4]
+/// with the single-precision minimax set of NN's `Activation.fastErf` (Eigen's
+/// `generic_fast_erf_float`). NaN propagates (the clamp keeps it: both comparisons are false).
+#define cnn_gelu_erf8(input) ({                                                                     \
+    v8f v_ = (input);                                                                               \
+    v8f x_ = v_ * cnn_splat8(0.7071067811865475f);                                                  \
+    x_ = cnn_select8(x_ > cnn_splat8(4.0f), cnn_splat8(4.0f), x_);                                  \
+    x_ = cnn_select8(x_ < cnn_splat8(-4.0f), cnn_splat8(-4.0f), x_);                                \
+    v8f x2_ = x_ * x_;                                                                              \
+    v8f p_ = cnn_splat8(-2.72614225801306e-10f);                                                    \
+    p_ = p_ * x2_ + cnn_splat8(2.77068142495902e-08f);                                              \
+    p_ = p_ * x2_ - cnn_splat8(2.10102402082508e-06f);                                              \
+    p_ = p_ * x2_ - cnn_splat8(5.69250639462346e-05f);                                              \
+    p_ = p_ * x2_ - cnn_splat8(7.34990630326855e-04f);                                              \
+    p_ = p_ * x2_ - cnn_splat8(2.95459980854025e-03f);                                              \
+    p_ = p_ * x2_ - cnn_splat8(1.60960333262415e-02f);                                              \
+    p_ = p_ * x_;                                                                                   \
+    v8f q_ = cnn_splat8(-1.45660718464996e-05f);                                                    \
+    q_ = q_ * x2_ - cnn_splat8(2.13374055278905e-04f);                                              \
+    q_ = q_ * x2_ - cnn_splat8(1.68282697438203e-03f);                                              \
+    q_ = q_ * x2_ - cnn_splat8(7.37332916720468e-03f);                                              \
+    q_ = q_ * x2_ - cnn_splat8(1.42647390514189e-02f);                                              \
+    cnn_splat8(0.5f) * v_ * (cnn_splat8(1.0f) + p_ / q_); })
+
 #endif

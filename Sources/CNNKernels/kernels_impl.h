@@ -15,6 +15,17 @@ CNN_ATTR static void CNN_FN(exp_array)(const float *x, float *y, long n) {
     }
 }
 
+CNN_ATTR static void CNN_FN(gelu_erf)(float *x, long n) {
+    long i = 0;
+    for (; i + 8 <= n; i += 8) cnn_store8(x + i, cnn_gelu_erf8(cnn_load8(x + i)));
+    if (i < n) {
+        float tail[8] = {0};
+        for (long j = i; j < n; j++) tail[j - i] = x[j];
+        v8f g = cnn_gelu_erf8(cnn_load8(tail));
+        for (long j = i; j < n; j++) x[j] = g[j - i];
+    }
+}
+
 /// One row: s = s + add (+ mask), then softmax(s) in place. Lanes past `n` are padded with −inf
 /// (exp gives 0), so any width takes the vector path.
 CNN_ATTR static void CNN_FN(softmax_row)(float *restrict s, long n, const float *restrict add, const float *restrict mask) {

@@ -23,6 +23,12 @@ public enum FastKernels {
         cnn_exp(x, y, count, build.flag)
     }
 
+    /// Exact-erf GELU `0.5·x·(1 + erf(x/√2))` in place; erf by a rational minimax approximation
+    /// (Eigen's single-precision set) within 4e-7 absolute of the true erf.
+    public static func geluErf(_ x: UnsafeMutablePointer<Float>, count: Int, build: Build = .fastest) {
+        cnn_gelu_erf(x, count, build.flag)
+    }
+
     /// Row-wise `softmax(x + add + mask)` in place (`add`, `mask` [rows × columns] or nil, added in that order).
     public static func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
                                    add: UnsafePointer<Float>? = nil, mask: UnsafePointer<Float>? = nil, build: Build = .fastest) {

@@ -14,6 +14,49 @@ private func onBothBuilds(_ body: (FastKernels.Build, String) -> Void) {
 
 @Suite("C kernels (both builds) against their slow twins")
 struct FastKernelsTests {
+    @Test("GELU's erf is within 4e-7 of libm's double erf: |Δ| ≤ 0.5·|x|·4e-7 plus the result's rounding over [-9, 9]; extremes and NaN")
+    func geluErfAccuracy() {
+        // dense sweep across the clamp at |x/√2| = 4 and the polynomial's whole range
+        var x = (0..<180_001).map { -9 + 18 * Float($0) / 180_000 }
+        x += [0, -0.0, 1e-30, -1e-30, 1e30, -1e30, .infinity, .nan]
+        let slow = NNReference.geluErf(x)
+        onBothBuilds { kind, build in
+            var fast = x
+            fast.withUnsafeMutableBufferPointer { FastKernels.geluErf($0.baseAddress!, count: x.count, build: kind) }
+            var worstExcess: Float = 0
+            var worstAt: Float = 0
+            for (i, v) in x.enumerated() {
+                if v.isNaN { #expect(fast[i].isNaN, "\(build)"); continue }
+                if !v.isFinite { continue }
+                // erf's 4e-7 scaled by 0.5·|x|, plus one rounding of the result and of x/√2's product
+                let bound = 0.5 * abs(v) * 4e-7 + 2 * slow[i].magnitude.ulp + 1e-30
+                let excess = abs(fast[i] - slow[i]) / bound
+                if excess > worstExcess { worstExcess = excess; worstAt = v }
+            }
+            #expect(worstExcess <= 1, "\(build): worst |Δ|/bound \(worstExcess) at x = \(worstAt)")
+            #expect(fast[x.count - 4] == 1e30 && fast[x.count - 3] == 0, "\(build): GELU(±1e30)")
+            #expect(fast[x.count - 2] == .infinity, "\(build): GELU(+inf)")
+        }
+    }
+
+    @Test("GELU gives the same bits for a buffer and for any split of it (tails of 1...7 handled as lanes)")
+    func geluErfSplitInvariance() {
+        var rng = SeededGenerator(state: 21)
+        let x = rng.floats(1003, in: -6...6)
+        onBothBuilds { kind, build in
+            var whole = x
+            whole.withUnsafeMutableBufferPointer { FastKernels.geluErf($0.baseAddress!, count: x.count, build: kind) }
+            for split in [1, 5, 8, 13, 500] {
+                var parts = x
+                parts.withUnsafeMutableBufferPointer { p in
+                    FastKernels.geluErf(p.baseAddress!, count: split, build: kind)
+                    FastKernels.geluErf(p.baseAddress! + split, count: x.count - split, build: kind)
+                }
+                #expect(parts == whole, "\(build) split \(split)")
+            }
+        }
+    }
+
     @Test("exp is within 1 ulp of Foundation's double exp for every normal result; 0 below, +inf above, NaN stays NaN")
     func expAccuracy() {
         // a dense sweep of the whole normal range plus the boundaries and special values

@@ -18,6 +18,10 @@ int cnn_has_avx2(void);
 /// below FLT_MIN are subnormal or 0; exp(x > 88.7228) = +inf; NaN stays NaN). x and y may alias.
 void cnn_exp(const float *x, float *y, long n, int portable);
 
+/// x[i] = 0.5·x[i]·(1 + erf(x[i]/√2)) in place (the exact-erf GELU of HTSAT's Mlp and RoBERTa), erf by
+/// a rational minimax approximation within 4e-7 absolute (NN's `Activation.fastErf`).
+void cnn_gelu_erf(float *x, long n, int portable);
+
 /// softmax(x_row + add_row (+ mask_row)) in place over `rows` rows of `columns` values:
 /// `add` [rows × columns] (may be NULL), `mask` [rows × columns] (may be NULL), added in that order.
 void cnn_softmax_rows(float *x, long rows, long columns, const float *add, const float *mask, int portable);
