@@ -51,9 +51,25 @@ struct BenchMel: ParsableCommand {
     enum Engine: String, ExpressibleByArgument, CaseIterable {
         case automatic
         case fftw
+        case avx2
+        case avx512
+        case portable
+
+        var logMelEngine: LogMelEngine {
+            switch self {
+            case .automatic: .automatic
+            case .fftw: .fftw
+            case .avx2: .frameBlocks(.avx2)
+            case .avx512: .frameBlocks(.avx512)
+            case .portable: .frameBlocks(.portable)
+            }
+        }
     }
 
-    @Option(help: "Log-mel engine: automatic (the frame-block C kernel) or fftw (its FFTW + Swift twin).")
+    @Option(help: """
+        Log-mel engine: automatic (the frame-block C kernel at the best instruction set), fftw (its FFTW + Swift \
+        twin), or the kernel forced to avx2, avx512 or portable (lowered to what the CPU has; all give the same bits).
+        """)
     var engine: Engine = .automatic
 
     @Option(help: "A float32 .npy array of 48 kHz samples to use instead of the generated signal.")
@@ -88,7 +104,7 @@ struct BenchMel: ParsableCommand {
         }
         let frontEnd = try CLAPFrontEnd(profile: frontEndProfile)
         let logMel = LogMelSpectrogram(fftSize: 1024, hopLength: 480, filterBank: frontEnd.filterBank, precision: precision,
-                                       engine: engine == .fftw ? .fftw : .automatic)
+                                       engine: engine.logMelEngine)
         StandardError.writeLine("bench mel: \(samples.count) samples, profile \(frontEnd.profileName), \(precision.rawValue) STFT, "
                                 + "log-mel by \(logMel.engineDescription), front end by \(frontEnd.logMelEngineDescription), "
                                 + "\(runs) runs, 1 thread; \(RealFFT.libraryVersion), \(BLAS.configuration)")

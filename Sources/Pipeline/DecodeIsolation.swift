@@ -104,14 +104,21 @@ final class DecodeWorkerClient {
     }
 
     private func start() throws {
+        // Close-on-exec from creation (pipe2), not set after the spawn: another decode thread spawning
+        // its worker in between would otherwise inherit this worker's request pipe, and closing our end
+        // would then never give this worker EOF — `stop` waited on it forever at the end of a build
+        // (seen with --threads 2). dup2 onto 0 and 1 clears the flag on the child's own copies.
         var requestPipe: [Int32] = [0, 0], responsePipe: [Int32] = [0, 0]
-        guard pipe(&requestPipe) == 0, pipe(&responsePipe) == 0 else { throw PipelineFailure(stage: .decode, message: "pipe: errno \(errno)") }
+        guard pipe2(&requestPipe, O_CLOEXEC) == 0 else { throw PipelineFailure(stage: .decode, message: "pipe: errno \(errno)") }
+        guard pipe2(&responsePipe, O_CLOEXEC) == 0 else {
+            close(requestPipe[0]); close(requestPipe[1])
+            throw PipelineFailure(stage: .decode, message: "pipe: errno \(errno)")
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, requestPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, responsePipe[1], 1)
-        for fd in requestPipe + responsePipe { posix_spawn_file_actions_addclose(&actions, fd) }
         let arguments = [settings.executable, "decode-worker", "--cpu-seconds", "\(settings.cpuSecondsPerClip)",
                          "--memory-bytes", "\(settings.memoryBytes)"]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
@@ -123,8 +130,6 @@ final class DecodeWorkerClient {
             close(requestPipe[1]); close(responsePipe[0])
             throw PipelineFailure(stage: .decode, message: "posix_spawn \(settings.executable): \(String(cString: strerror(rc)))")
         }
-        _ = fcntl(requestPipe[1], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(responsePipe[0], F_SETFD, FD_CLOEXEC)
         pid = child
         toChild = requestPipe[1]
         fromChild = responsePipe[0]
@@ -263,3 +268,7 @@ enum DecodeWire {
 extension PipelineFailure: CustomStringConvertible {
     public var description: String { message }
 }
+
+/// glibc's `pipe2`, which the Glibc module does not export (it is declared under _GNU_SOURCE).
+@_silgen_name("pipe2")
+private func pipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
