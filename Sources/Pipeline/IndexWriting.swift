@@ -82,42 +82,37 @@ struct CommitGroup {
 
     /// Commits the group (nothing when it is empty). Crash points `after-vectors` (step 1 done)
     /// and `after-catalog` (step 2 done) are passed on the way.
-    /// `times`, when given, receives the index (segment write, publish) and catalog seconds of the commit.
-    func commit(writer: VectorIndexWriter, catalog: Catalog, times: StageTimes? = nil) throws {
+    /// `times` receives the index (segment write, publish) and catalog seconds of the commit.
+    func commit(writer: VectorIndexWriter, catalog: Catalog, times: StageTimes = StageTimes()) throws {
         guard !isEmpty else { return }
         CrashPoints.pass("commit.started")
         let base = writer.nextRowID
         var next = try catalog.generation()
         if !vectors.isEmpty {
-            let start = ProcessInfo.processInfo.systemUptime
-            next = Int64(try writer.add(vectors: vectors, ids: (0..<Int64(rows.count)).map { base + $0 }))
-            times?.add(.index, ProcessInfo.processInfo.systemUptime - start)
+            next = Int64(try times.measure(.index) { try writer.add(vectors: vectors, ids: (0..<Int64(rows.count)).map { base + $0 }) })
             CrashPoints.pass("after-vectors")
         }
         let generation = next
-        let catalogStart = ProcessInfo.processInfo.systemUptime
-        try catalog.write { w in
-            for (k, r) in rows.enumerated() {
-                try w.addRow(base + Int64(k), audioHash: r.hash, startSeconds: r.start, generation: generation)
+        try times.measure(.catalog) {
+            try catalog.write { w in
+                for (k, r) in rows.enumerated() {
+                    try w.addRow(base + Int64(k), audioHash: r.hash, startSeconds: r.start, generation: generation)
+                }
+                CrashPoints.pass("catalog.rows-inserted")
+                for (clip, existing, newRows) in clips {
+                    try w.insertClip(clip, generation: generation)
+                    for row in existing { try w.link(clipID: clip.id, row: row) }
+                    for k in newRows { try w.link(clipID: clip.id, row: base + Int64(k)) }
+                }
+                CrashPoints.pass("catalog.clips-inserted")
+                for f in failures { try w.recordFailure(f, generation: generation) }
+                for c in completed { try w.markFileCompleted(path: c.path, size: c.size, mtimeNanoseconds: c.mtime, clips: c.clips, generation: generation) }
+                for h in modelHashes { try w.cacheModelHash(h.sha256, for: h.identity) }
+                try w.setGeneration(generation)
             }
-            CrashPoints.pass("catalog.rows-inserted")
-            for (clip, existing, newRows) in clips {
-                try w.insertClip(clip, generation: generation)
-                for row in existing { try w.link(clipID: clip.id, row: row) }
-                for k in newRows { try w.link(clipID: clip.id, row: base + Int64(k)) }
-            }
-            CrashPoints.pass("catalog.clips-inserted")
-            for f in failures { try w.recordFailure(f, generation: generation) }
-            for c in completed { try w.markFileCompleted(path: c.path, size: c.size, mtimeNanoseconds: c.mtime, clips: c.clips, generation: generation) }
-            for h in modelHashes { try w.cacheModelHash(h.sha256, for: h.identity) }
-            try w.setGeneration(generation)
         }
-        times?.add(.catalog, ProcessInfo.processInfo.systemUptime - catalogStart)
         CrashPoints.pass("after-catalog")
-        let publishStart = ProcessInfo.processInfo.systemUptime
-        try writer.publish()
-        CrashPoints.pass("after-publish")
-        times?.add(.index, ProcessInfo.processInfo.systemUptime - publishStart)
+        try times.measure(.index) { try writer.publish() }
         CrashPoints.pass("after-publish")
     }
 }
