@@ -34,6 +34,36 @@ struct DecodeIsolationTests {
         #expect(try IndexSnapshot(idx).vectors == IndexSnapshot(reference).vectors)
     }
 
+    @Test("a worker holds only stdin, stdout and stderr and starts with no blocked signal, even when the spawning thread blocks some and holds a descriptor without FD_CLOEXEC")
+    func workerInheritsNothing() throws {
+        let leaked = open("/dev/null", O_RDONLY)   // no O_CLOEXEC: posix_spawn alone would pass it on
+        defer { close(leaked) }
+        let clip = Fixtures.url("audio/librosa-mono-8000-pcm16.wav").path
+        // Two workers started at once from two threads that block SIGUSR1 (as Dispatch threads may).
+        let workers = TwoWorkers(executable: CLI.executable.path)
+        let done = DispatchGroup()
+        for i in 0..<2 {
+            done.enter()
+            Thread.detachNewThread {
+                var usr1 = sigset_t()
+                sigemptyset(&usr1)
+                sigaddset(&usr1, SIGUSR1)
+                pthread_sigmask(SIG_BLOCK, &usr1, nil)
+                workers.decode(i, clip)
+                done.leave()
+            }
+        }
+        done.wait()
+        #expect(workers.decoded == [true, true])
+        for worker in workers.clients {
+            let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(worker.pid)/fd").sorted()
+            #expect(fds == ["0", "1", "2"], "worker \(worker.pid) holds \(fds)")
+            let status = try String(contentsOfFile: "/proc/\(worker.pid)/status", encoding: .utf8)
+            let blocked = status.split(separator: "\n").first { $0.hasPrefix("SigBlk:") }
+            #expect(blocked?.split(separator: "\t").last == "0000000000000000", "\(blocked ?? "")")
+        }
+    }
+
     @Test("the worker decodes exactly what the in-process decoder does: same audio hashes and vectors")
     func sameResult() throws {
         let corpus = try Corpus()
@@ -41,5 +71,21 @@ struct DecodeIsolationTests {
         _ = try corpus.build(corpus.index("isolated"))
         _ = try corpus.build(corpus.index("in-process"), ["--decode-in-process"])
         #expect(try IndexSnapshot(corpus.index("isolated")) == IndexSnapshot(corpus.index("in-process")))
+    }
+}
+
+/// Two worker clients driven from two threads (each client is used by one thread only).
+private final class TwoWorkers: @unchecked Sendable {
+    let clients: [DecodeWorkerClient]
+    private let lock = NSLock()
+    private var results = [false, false]
+    var decoded: [Bool] { lock.withLock { results } }
+
+    init(executable: String) {
+        clients = (0..<2).map { _ in DecodeWorkerClient(settings: DecodeIsolation(executable: executable)) }
+    }
+
+    func decode(_ i: Int, _ path: String) {
+        if case .success = clients[i].decode(path: path) { lock.withLock { results[i] = true } }
     }
 }
