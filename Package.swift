@@ -11,6 +11,8 @@ let package = Package(
     products: [
         .executable(name: "audio-index", targets: ["AudioIndexCLI"]),
         .library(name: "AudioIndexKit", targets: ["NumPyFormat", "Diagnostics", "FileIO", "AudioIO", "LinearAlgebra", "DSP", "CLAPFrontEnd", "Manifest", "Tokenizer", "VectorIndex", "Weights", "NN", "Shards", "Catalog", "CLAPAudio", "CLAPText", "Pipeline"]),
+        // The fuzz targets' bodies (Fuzz/ wraps them in libFuzzer; the readers' tests replay the corpora).
+        .library(name: "FuzzEntryPoints", targets: ["FuzzEntryPoints"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -54,6 +56,9 @@ let package = Package(
         // MARK: Index pipeline: inputs → decode → hash → front end → encoder → vectors + catalog
         .target(name: "Pipeline", dependencies: ["Diagnostics", "FileIO", "NumPyFormat", "AudioIO", "LinearAlgebra", "DSP", "CLAPFrontEnd", "CLAPAudio", "CLAPText", "Weights", "Manifest", "Shards", "Catalog", "VectorIndex"]),
 
+        // MARK: Fuzz targets' bodies: one oracle per reader (issue 7 items 4 and 6)
+        .target(name: "FuzzEntryPoints", dependencies: ["AudioIO", "Catalog", "Manifest", "Shards", "Tokenizer", "VectorIndex", "Weights"]),
+
         // MARK: Thin CLI
         .executableTarget(
             name: "AudioIndexCLI",
@@ -67,16 +72,16 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["NumPyFormat", "FileIO"], path: "Tests/TestSupport"),
         .testTarget(name: "NumPyFormatTests", dependencies: ["NumPyFormat", "TestSupport"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "FileIO"]),
-        .testTarget(name: "AudioIOTests", dependencies: ["AudioIO", "Diagnostics", "NumPyFormat", "TestSupport"]),
+        .testTarget(name: "AudioIOTests", dependencies: ["FuzzEntryPoints", "AudioIO", "Diagnostics", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "TestSupport"]),
         .testTarget(name: "DSPTests", dependencies: ["DSP", "LinearAlgebra", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "CLAPFrontEndTests", dependencies: ["CLAPFrontEnd", "AudioIO", "DSP", "LinearAlgebra", "FileIO", "NumPyFormat", "TestSupport"]),
-        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "Diagnostics", "TestSupport"]),
-        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Diagnostics", "TestSupport"]),
-        .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "CVectorKernels", "FileIO", "NumPyFormat", "TestSupport"]),
-        .testTarget(name: "ShardsTests", dependencies: ["Shards", "Manifest", "Diagnostics", "AudioIO", "TestSupport"]),
-        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Diagnostics", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "WeightsTests", dependencies: ["Weights", "Diagnostics", "NumPyFormat", "TestSupport"]),
+        .testTarget(name: "ManifestTests", dependencies: ["FuzzEntryPoints", "Manifest", "Diagnostics", "TestSupport"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["FuzzEntryPoints", "Tokenizer", "Diagnostics", "TestSupport"]),
+        .testTarget(name: "VectorIndexTests", dependencies: ["FuzzEntryPoints", "VectorIndex", "CVectorKernels", "FileIO", "NumPyFormat", "TestSupport"]),
+        .testTarget(name: "ShardsTests", dependencies: ["FuzzEntryPoints", "Shards", "Manifest", "Diagnostics", "AudioIO", "TestSupport"]),
+        .testTarget(name: "CatalogTests", dependencies: ["FuzzEntryPoints", "Catalog", "Diagnostics", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "WeightsTests", dependencies: ["FuzzEntryPoints", "Weights", "Diagnostics", "NumPyFormat", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "LinearAlgebra", "TestSupport"]),
         .testTarget(name: "CLAPAudioTests", dependencies: ["CLAPAudio", "CLAPFrontEnd", "AudioIO", "DSP", "Weights", "NN", "LinearAlgebra", "Diagnostics", "TestSupport"]),
         .testTarget(name: "CLAPTextTests", dependencies: ["CLAPText", "NN", "Weights", "Tokenizer", "Diagnostics", "NumPyFormat", "TestSupport"]),

@@ -9,6 +9,6 @@ struct Bench: ParsableCommand {
             Each stage prints its throughput; Scripts/bench/ holds the matching Python reference \
             runs, which call these commands and print the ratio in the same invocation.
             """,
-        subcommands: [BenchDecode.self, BenchMel.self, BenchTokenizer.self, BenchText.self, BenchSearch.self, BenchVectors.self, BenchEncoder.self]
+        subcommands: [BenchDecode.self, BenchMel.self, BenchTokenizer.self, BenchText.self, BenchSearch.self, BenchVectors.self, BenchEncoder.self, BenchLoad.self]
     )
 }

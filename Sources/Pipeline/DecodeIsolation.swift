@@ -30,7 +30,8 @@ public struct DecodeIsolation: Sendable, Equatable {
 /// The parent side of one worker process. Not thread-safe: one per decode thread.
 final class DecodeWorkerClient {
     let settings: DecodeIsolation
-    private var pid: pid_t = 0
+    /// The worker's process id (0 when none is running); tests read its /proc entry.
+    private(set) var pid: pid_t = 0
     private var toChild: Int32 = -1
     private var fromChild: Int32 = -1
 
@@ -104,27 +105,44 @@ final class DecodeWorkerClient {
     }
 
     private func start() throws {
-        // Close-on-exec from creation (pipe2), not set after the spawn: another decode thread spawning
-        // its worker in between would otherwise inherit this worker's request pipe, and closing our end
-        // would then never give this worker EOF — `stop` waited on it forever at the end of a build
-        // (seen with --threads 2). dup2 onto 0 and 1 clears the flag on the child's own copies.
+        // O_CLOEXEC from the start: workers are started from several decoding threads at once, and a
+        // pipe end created without it could leak into a sibling worker spawned between pipe() and a
+        // later fcntl — that sibling would then hold this worker's pipes: closing our request end never
+        // gave this worker EOF, so `stop` waited on it forever at the end of a `--threads 2` build (seen
+        // in the session-4 benchmark), and a crash of this worker would read as a wait until the
+        // wall-clock limit instead of EOF. dup2 onto 0 and 1
+        // clears the flag on the copies the worker keeps; exec closes the rest.
         var requestPipe: [Int32] = [0, 0], responsePipe: [Int32] = [0, 0]
-        guard pipe2(&requestPipe, O_CLOEXEC) == 0 else { throw PipelineFailure(stage: .decode, message: "pipe: errno \(errno)") }
-        guard pipe2(&responsePipe, O_CLOEXEC) == 0 else {
+        guard glibcPipe2(&requestPipe, O_CLOEXEC) == 0 else { throw PipelineFailure(stage: .decode, message: "pipe2: errno \(errno)") }
+        guard glibcPipe2(&responsePipe, O_CLOEXEC) == 0 else {
             close(requestPipe[0]); close(requestPipe[1])
-            throw PipelineFailure(stage: .decode, message: "pipe: errno \(errno)")
+            throw PipelineFailure(stage: .decode, message: "pipe2: errno \(errno)")
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, requestPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, responsePipe[1], 1)
+        // Nothing else of the parent's (the index's LOCK, catalog, segment descriptors) reaches the worker.
+        glibcAddCloseFrom(&actions, 3)
+        // The spawning thread may be a Dispatch worker with signals blocked, and the build may ignore
+        // some (SIGPIPE): the worker starts with an empty mask and every signal at its default, so the
+        // CPU limit's SIGXCPU and the parent's SIGKILL act as intended.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t(), allSignals = sigset_t()
+        sigemptyset(&emptyMask)
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let arguments = [settings.executable, "decode-worker", "--cpu-seconds", "\(settings.cpuSecondsPerClip)",
                          "--memory-bytes", "\(settings.memoryBytes)"]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         var child: pid_t = 0
-        let rc = posix_spawn(&child, settings.executable, &actions, nil, &argv, environ)
+        let rc = posix_spawn(&child, settings.executable, &actions, &attributes, &argv, environ)
         close(requestPipe[0]); close(responsePipe[1])
         guard rc == 0 else {
             close(requestPipe[1]); close(responsePipe[0])
@@ -136,12 +154,21 @@ final class DecodeWorkerClient {
     }
 }
 
+// glibc functions the Glibc module does not import (declared only under _GNU_SOURCE): pipe2 (glibc
+// 2.9) and posix_spawn_file_actions_addclosefrom_np (glibc 2.34; Debian 12 has 2.36).
+@_silgen_name("pipe2")
+private func glibcPipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+@discardableResult
+private func glibcAddCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32
+
 /// The worker side: `audio-index decode-worker` (hidden) serves requests on stdin until it closes.
 public enum DecodeWorkerServer {
     public static func serve(cpuSecondsPerClip: Int, memoryBytes: Int) -> Never {
         signal(SIGPIPE, SIG_IGN)
-        // posix_spawn passes on the parent's ignored signals and signal mask; a worker that
-        // inherited SIGXCPU ignored or blocked would run on to the hard CPU limit's SIGKILL.
+        // The parent spawns with an empty mask and default dispositions (DecodeWorkerClient.start); this
+        // also holds when the worker is started some other way: a worker that inherited SIGXCPU
+        // ignored or blocked would run on to the hard CPU limit's SIGKILL.
         signal(SIGXCPU, SIG_DFL)
         var xcpu = sigset_t()
         sigemptyset(&xcpu)
@@ -268,7 +295,3 @@ enum DecodeWire {
 extension PipelineFailure: CustomStringConvertible {
     public var description: String { message }
 }
-
-/// glibc's `pipe2`, which the Glibc module does not export (it is declared under _GNU_SOURCE).
-@_silgen_name("pipe2")
-private func pipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32

@@ -99,6 +99,7 @@ public final class IndexBuilder {
         self.options = options
         let fm = FileManager.default
         try fm.createDirectory(at: options.index.url, withIntermediateDirectories: true)
+        let lock = try options.index.takeWriterLock()
         let catalog = try Catalog(url: options.index.catalogURL, mode: .create)
         self.catalog = catalog
         let recorded = try catalog.model()
@@ -144,7 +145,7 @@ public final class IndexBuilder {
             }
         }
         // The vectors: created on the first build, else opened at the catalog's generation (rolling back).
-        writer = try options.index.openWriter(catalog: catalog, dimension: model.dimension)
+        writer = try options.index.openWriter(catalog: catalog, dimension: model.dimension, lock: lock)
         let inputs = try catalog.inputs()
         try catalog.write { w in
             if let digestToCache { try w.cacheModelHash(digestToCache, for: identity) }

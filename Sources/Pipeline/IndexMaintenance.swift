@@ -18,10 +18,11 @@ public final class IndexMaintenance {
         guard FileManager.default.fileExists(atPath: index.catalogURL.path) else {
             throw PipelineError.notAnIndex(path: index.url.path, detail: "no catalog.sqlite")
         }
+        let lock = try index.takeWriterLock()   // before the catalog may be migrated
         let catalog = try Catalog(url: index.catalogURL, mode: .readWrite)
         self.catalog = catalog
         guard try catalog.generation() > 0 else { throw PipelineError.notAnIndex(path: index.url.path, detail: "the first build never committed") }
-        writer = try VectorIndexWriter(directory: index.vectors, rollingBackTo: { Int(try catalog.generation()) })
+        writer = try VectorIndexWriter(directory: index.vectors, lock: lock, rollingBackTo: { Int(try catalog.generation()) })
         writer.stageOnly = true
     }
 

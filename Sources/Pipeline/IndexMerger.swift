@@ -110,6 +110,7 @@ public final class IndexMerger {
         // The merged index: created, or resumed if it records the same model and these parts' input.
         let first = parts[0]
         try FileManager.default.createDirectory(at: options.output.url, withIntermediateDirectories: true)
+        let lock = try options.output.takeWriterLock()
         let catalog = try Catalog(url: options.output.catalogURL, mode: .create)
         self.catalog = catalog
         let recorded = try catalog.model()
@@ -123,7 +124,7 @@ public final class IndexMerger {
                 + "not the parts of \(input.kind.rawValue) \(input.location) (merge into a new folder)")
         }
         for extra in [input] + parts.flatMap(\.otherInputs) where !inputs.contains(extra) { inputs.append(extra) }
-        writer = try options.output.openWriter(catalog: catalog, dimension: first.facts.dimension)
+        writer = try options.output.openWriter(catalog: catalog, dimension: first.facts.dimension, lock: lock)
         let recordedInputs = try catalog.inputs()
         try catalog.write { w in
             if try w.generation() == 0 { try w.setGeneration(1) }

@@ -11,13 +11,20 @@ extension IndexDirectory {
     /// the vectors are opened at the catalog's generation, rolling back whatever a crashed writer
     /// left (Docs/IndexDirectory.md, "Who rolls back"). Changes are staged until `publish()`, so the
     /// catalog commits in between (commit order).
-    func openWriter(catalog: Catalog, dimension: Int) throws -> VectorIndexWriter {
+    /// The writer's lock, taken before the catalog is opened (which may create or migrate it), so a
+    /// refused second writer has touched nothing.
+    func takeWriterLock() throws -> WriterLock { try WriterLock(directory: vectors) }
+
+    func openWriter(catalog: Catalog, dimension: Int, lock: WriterLock) throws -> VectorIndexWriter {
         if try catalog.generation() == 0 && !FileManager.default.fileExists(atPath: vectors.appendingPathComponent("CURRENT").path) {
-            try? FileManager.default.removeItem(at: vectors)
-            _ = try VectorIndexWriter.build(directory: vectors, dimension: dimension, metric: .ip, vectors: [])
+            // A first build that died before its first commit: start the vectors again (the lock stays).
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: vectors.path)) ?? [] where name != "LOCK" {
+                try? FileManager.default.removeItem(at: vectors.appendingPathComponent(name))
+            }
+            _ = try VectorIndexWriter.build(directory: vectors, dimension: dimension, metric: .ip, vectors: [], lock: lock)
             CrashPoints.pass("build.vectors-created")
         }
-        let writer = try VectorIndexWriter(directory: vectors, rollingBackTo: { Int(max(1, try catalog.generation())) })
+        let writer = try VectorIndexWriter(directory: vectors, lock: lock, rollingBackTo: { Int(max(1, try catalog.generation())) })
         writer.stageOnly = true
         guard writer.index.dimension == dimension else {
             throw PipelineError.indexMismatch(index: url.path, detail: "the vectors have dimension \(writer.index.dimension), the model \(dimension)")

@@ -15,23 +15,24 @@ public final class VectorIndexWriter {
     public let directory: URL
     /// The generation this writer last committed (or found).
     public private(set) var index: VectorIndex
-    private let lockFD: Int32
+    private let lock: WriterLock
 
-    /// Opens an existing index for writing.
-    public init(directory: URL) throws {
+    /// Opens an existing index for writing; `lock`, when given, is a hold on this directory's LOCK
+    /// taken earlier (by an owner that must hold it before touching its own files).
+    public init(directory: URL, lock: WriterLock? = nil) throws {
         self.directory = directory
         _ = try CurrentFile.read(directory: directory)
-        lockFD = try Self.lock(directory)
-        do { index = try VectorIndex.open(directory: directory) } catch { close(lockFD); throw error }
+        self.lock = try lock ?? WriterLock(directory: directory)
+        index = try VectorIndex.open(directory: directory)
     }
 
     /// Opens an index for writing at `generation`, the one its owner (a pipeline catalog) records,
     /// rolling back first (Docs/IndexDirectory.md, "Who rolls back"): under the lock, files of
     /// generations newer than `generation` are deleted and `CURRENT` is pointed at it.
     /// `generation` is asked for after the lock is held, so no other writer can move it in between.
-    public init(directory: URL, rollingBackTo liveGeneration: () throws -> Int) throws {
+    public init(directory: URL, lock: WriterLock? = nil, rollingBackTo liveGeneration: () throws -> Int) throws {
         self.directory = directory
-        lockFD = try Self.lock(directory)
+        self.lock = try lock ?? WriterLock(directory: directory)
         do {
             CrashPoints.pass("rollback.locked")
             let generation = try liveGeneration()
@@ -50,7 +51,7 @@ public final class VectorIndexWriter {
             }
             CrashPoints.pass("rollback.current-fixed")
             index = try VectorIndex(directory: directory, generation: generation)
-        } catch { close(lockFD); throw error }
+        }
         // A writer killed after moving CURRENT but before collecting leaves files neither of the two
         // newest generations lists; a rerun with nothing to commit would never publish, so they go
         // now (found by the crash harness: kill at current.reopened or gc.first-unlink).
@@ -70,7 +71,6 @@ public final class VectorIndexWriter {
         }
     }
 
-    deinit { close(lockFD) }  // closing the descriptor releases the flock
 
     /// When set, a change writes its files and `gen-<g+1>.json` but leaves `CURRENT` alone until
     /// `publish()`: the pipeline commits its catalog in between (Docs/IndexDirectory.md, commit order).
@@ -125,7 +125,8 @@ public final class VectorIndexWriter {
     /// scan before re-ranking exactly (Docs/IndexFormat.md §3.2). Later segments keep both.
     @discardableResult
     public static func build(directory: URL, dimension: Int, metric: Metric, vectors: [Float], ids: [Int64]? = nil,
-                             kind: BuildKind = .flat, storage: VectorStorage = .float32, sq8Lists: Bool = false) throws -> VectorIndexWriter {
+                             kind: BuildKind = .flat, storage: VectorStorage = .float32, sq8Lists: Bool = false,
+                             lock: WriterLock? = nil) throws -> VectorIndexWriter {
         guard dimension >= 1, dimension <= SegmentFormat.maximumDimension, vectors.count % dimension == 0 else {
             throw VectorIndexError.badInput(path: directory.path, detail: "dimension \(dimension) does not divide \(vectors.count) values")
         }
@@ -150,7 +151,8 @@ public final class VectorIndexWriter {
             }
             ivf = SegmentFormat.IVFPart(centroids: c, offsets: [])
         }
-        return try create(directory: directory, dimension: dimension, metric: metric, vectors: vectors, ids: ids, centroids: ivf?.centroids, encoding: encoding)
+        return try create(directory: directory, dimension: dimension, metric: metric, vectors: vectors, ids: ids, centroids: ivf?.centroids,
+                          encoding: encoding, lock: lock)
     }
 
     /// Creates a trained, empty IVF index: centroids from k-means on `sample` (row-major), no
@@ -169,16 +171,16 @@ public final class VectorIndexWriter {
     }
 
     private static func create(directory: URL, dimension: Int, metric: Metric, vectors: [Float], ids: [Int64], centroids: [Float]?,
-                               encoding: SegmentFormat.Encoding) throws -> VectorIndexWriter {
+                               encoding: SegmentFormat.Encoding, lock: WriterLock? = nil) throws -> VectorIndexWriter {
         let fm = FileManager.default
-        if let existing = try? fm.contentsOfDirectory(atPath: directory.path), !existing.isEmpty {
+        // Empty but for a LOCK file (an owner holding the lock already, or a writer that died here).
+        if let existing = try? fm.contentsOfDirectory(atPath: directory.path), existing.contains(where: { $0 != CurrentFile.lockName }) {
             throw VectorIndexError.indexExists(path: directory.path)
         }
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)  // Foundation's error names the path
-        try {
-            // The lock is held while the first generation is written, then released for the writer below.
-            let fd = try lock(directory)
-            defer { close(fd) }
+        // The lock is held from before the first generation is written until the writer returned ends.
+        let held = try lock ?? WriterLock(directory: directory)
+        do {
             let segName = GenerationFile.segmentName(1)
             try writeSegment(directory.appendingPathComponent(segName), dimension: dimension, metric: metric, vectors: vectors, ids: ids,
                              centroids: centroids, encoding: encoding)
@@ -187,8 +189,8 @@ public final class VectorIndexWriter {
                                      nextID: (ids.max() ?? -1) + 1)
             try AtomicFile.write(Array(gen.encode().utf8), to: directory.appendingPathComponent(GenerationFile.fileName(1)), crashLabel: "generation")
             try CurrentFile.write(directory: directory, generation: 1)
-        }()
-        return try VectorIndexWriter(directory: directory)
+        }
+        return try VectorIndexWriter(directory: directory, lock: held)
     }
 
     /// Writes one segment: flat as given, or (with centroids) each row moved into its nearest list.
@@ -409,8 +411,18 @@ public final class VectorIndexWriter {
         AtomicFile.syncDirectory(directory.path)
         CrashPoints.pass("gc.done")
     }
+}
 
-    private static func lock(_ directory: URL) throws -> Int32 {
+/// An exclusive hold on an index directory's `LOCK` (flock, non-blocking: a second writer is refused
+/// at once with `.locked`), released when the last reference goes. A `VectorIndexWriter` takes one;
+/// an owner with files of its own beside the vectors (the pipeline's catalog) takes it first and
+/// hands it to the writer, so nothing of the index is opened for writing without it.
+public final class WriterLock: @unchecked Sendable {
+    private let fd: Int32
+
+    /// Takes the lock of `directory`, creating the folder and its LOCK file if missing.
+    public init(directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent(CurrentFile.lockName).path
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw VectorIndexError.io(path: path, errno: errno) }
@@ -420,6 +432,8 @@ public final class VectorIndexWriter {
             if e == EWOULDBLOCK { throw VectorIndexError.locked(path: directory.path) }
             throw VectorIndexError.io(path: path, errno: e)
         }
-        return fd
+        self.fd = fd
     }
+
+    deinit { close(fd) }  // closing the descriptor releases the flock
 }

@@ -34,53 +34,34 @@ struct DecodeIsolationTests {
         #expect(try IndexSnapshot(idx).vectors == IndexSnapshot(reference).vectors)
     }
 
-    @Test("workers started at the same time from two threads hold no pipe but their own stdin and stdout (an inherited request pipe kept a worker from ever seeing EOF)")
-    func workersInheritNoPipes() throws {
-        let settings = DecodeIsolation(executable: CLI.executable.path)
+    @Test("a worker holds only stdin, stdout and stderr and starts with no blocked signal, even when the spawning thread blocks some and holds a descriptor without FD_CLOEXEC")
+    func workerInheritsNothing() throws {
+        let leaked = open("/dev/null", O_RDONLY)   // no O_CLOEXEC: posix_spawn alone would pass it on
+        defer { close(leaked) }
         let clip = Fixtures.url("audio/librosa-mono-8000-pcm16.wav").path
-        for round in 0..<12 {
-            nonisolated(unsafe) let clients = [DecodeWorkerClient(settings: settings), DecodeWorkerClient(settings: settings)]
-            DispatchQueue.concurrentPerform(iterations: clients.count) { i in
-                if case .failure(let f) = clients[i].decode(path: clip) { Issue.record("round \(round): \(f.message)") }
-            }
-            let workers = Self.decodeWorkers(of: getpid())
-            #expect(workers.count >= 2, "round \(round): found \(workers.count) workers")
-            // a pipe's two ends share one inode: worker B must hold no end of worker A's stdin/stdout pipes
-            let descriptors = Dictionary(uniqueKeysWithValues: workers.map { ($0, Self.openDescriptors(of: $0)) })
-            for worker in workers {
-                let othersPipes = Set(descriptors.filter { $0.key != worker }.flatMap { [$0.value[0], $0.value[1]].compactMap { $0 } })
-                let held = descriptors[worker, default: [:]].filter { $0.key > 2 && othersPipes.contains($0.value) }
-                #expect(held.isEmpty, "round \(round): worker \(worker) holds another worker's pipe: \(held)")
-                // so that a failure fails instead of hanging: the clients' stop would wait forever
-                if !held.isEmpty { for w in workers { kill(w, SIGKILL) } }
-            }
-            // the clients stop here (deinit): each worker sees EOF on its stdin and exits
-        }
-    }
-
-    /// Child processes of `parent` running `audio-index decode-worker`.
-    private static func decodeWorkers(of parent: pid_t) -> [pid_t] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap { Int32($0) }.filter { pid in
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return false }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 2, Int32(fields[1]) == parent,
-                  let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            return String(decoding: cmdline, as: UTF8.self).contains("decode-worker")
-        }
-    }
-
-    /// fd → link target (`pipe:[inode]`, a path, …) of a process.
-    private static func openDescriptors(of pid: pid_t) -> [Int: String] {
-        let folder = "/proc/\(pid)/fd"
-        var out: [Int: String] = [:]
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
-            if let fd = Int(name), let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(folder)/\(name)") {
-                out[fd] = target
+        // Two workers started at once from two threads that block SIGUSR1 (as Dispatch threads may).
+        let workers = TwoWorkers(executable: CLI.executable.path)
+        let done = DispatchGroup()
+        for i in 0..<2 {
+            done.enter()
+            Thread.detachNewThread {
+                var usr1 = sigset_t()
+                sigemptyset(&usr1)
+                sigaddset(&usr1, SIGUSR1)
+                pthread_sigmask(SIG_BLOCK, &usr1, nil)
+                workers.decode(i, clip)
+                done.leave()
             }
         }
-        return out
+        done.wait()
+        #expect(workers.decoded == [true, true])
+        for worker in workers.clients {
+            let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(worker.pid)/fd").sorted()
+            #expect(fds == ["0", "1", "2"], "worker \(worker.pid) holds \(fds)")
+            let status = try String(contentsOfFile: "/proc/\(worker.pid)/status", encoding: .utf8)
+            let blocked = status.split(separator: "\n").first { $0.hasPrefix("SigBlk:") }
+            #expect(blocked?.split(separator: "\t").last == "0000000000000000", "\(blocked ?? "")")
+        }
     }
 
     @Test("the worker decodes exactly what the in-process decoder does: same audio hashes and vectors")
@@ -90,5 +71,21 @@ struct DecodeIsolationTests {
         _ = try corpus.build(corpus.index("isolated"))
         _ = try corpus.build(corpus.index("in-process"), ["--decode-in-process"])
         #expect(try IndexSnapshot(corpus.index("isolated")) == IndexSnapshot(corpus.index("in-process")))
+    }
+}
+
+/// Two worker clients driven from two threads (each client is used by one thread only).
+private final class TwoWorkers: @unchecked Sendable {
+    let clients: [DecodeWorkerClient]
+    private let lock = NSLock()
+    private var results = [false, false]
+    var decoded: [Bool] { lock.withLock { results } }
+
+    init(executable: String) {
+        clients = (0..<2).map { _ in DecodeWorkerClient(settings: DecodeIsolation(executable: executable)) }
+    }
+
+    func decode(_ i: Int, _ path: String) {
+        if case .success = clients[i].decode(path: path) { lock.withLock { results[i] = true } }
     }
 }

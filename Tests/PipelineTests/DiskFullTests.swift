@@ -46,7 +46,8 @@ struct DiskFullTests {
 
         /// Consistent, and no more than the uninterrupted run: every clip present has that run's
         /// vector; the first index's clips are all still there.
-        func checkPartial(_ index: String, _ label: String) throws {
+        func checkPartial(_ index: String, _ label: String, after: HarnessState? = nil) throws {
+            let after = after ?? self.after
             let q = try IndexQuery(index: IndexDirectory(index))
             #expect(try q.verify().isEmpty, "\(label): verify")
             let now = try HarnessState(index)
@@ -83,19 +84,39 @@ struct DiskFullTests {
         harnessLog("disk-full injected\t\(failedFiles)")
     }
 
-    @Test("AUDIO_INDEX_CATALOG_MAX_PAGES: a catalog that cannot grow stops add with SQLite's disk-full named on catalog.sqlite; rerun completes",
-          .disabled("fails: max_page_count=1 did not stop this add with exit 6 (not yet investigated); the real-tmpfs test covers the catalog's disk-full path"))
+    @Test("AUDIO_INDEX_CATALOG_MAX_PAGES: a catalog that cannot grow stops add with SQLite's disk-full named on catalog.sqlite; rerun completes")
     func catalogCannotGrow() throws {
         let setup = try Setup()
         let folder = try Fixtures.temporaryFolder("disk-full-catalog")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let index = try setup.copyOfBase(to: folder)
-        let r = try setup.corpus.run(setup.addArguments(index), environment: ["AUDIO_INDEX_CATALOG_MAX_PAGES=1"])
+        // max_page_count can only stop a write that needs a new page, and more.jsonl's three short
+        // rows fit in the pages the base catalog already has (26 before and after: the add finished,
+        // exit 1, which is why this test used to fail). Captions of 3,000 distinct words each need
+        // overflow and full-text pages, so the first commit must grow the file.
+        let words = (0..<3000).map { "w\($0)x" }.joined(separator: " ")
+        let manifest = URL(fileURLWithPath: setup.corpus.path("more-long.jsonl"))  // beside the clips it names
+        try String(contentsOf: URL(fileURLWithPath: setup.corpus.path("more.jsonl")), encoding: .utf8)
+            .replacingOccurrences(of: #""captions": ["#, with: #""captions": ["\#(words)", "#)
+            .write(to: manifest, atomically: true, encoding: .utf8)
+        func add(_ index: String) -> [String] {
+            ["add", "--model", setup.corpus.model, "--manifest", manifest.path, "--index", index, "--commit-clips", "1"]
+        }
+        func copy(_ name: String) throws -> String {
+            let place = folder.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: place, withIntermediateDirectories: true)
+            return try setup.copyOfBase(to: place)
+        }
+        let reference = try copy("reference")
+        #expect(try CLI.run(add(reference)).status == 1)  // the broken clip fails
+        let expected = try HarnessState(reference)
+        #expect(expected.snapshot.vectors.count == setup.after.snapshot.vectors.count)  // the same clips went in
+        let index = try copy("run")
+        let r = try setup.corpus.run(add(index), environment: ["AUDIO_INDEX_CATALOG_MAX_PAGES=1"])
         #expect(r.status == 6 && r.stderr.contains("catalog.sqlite") && r.stderr.contains("the disk is full ("), "exit \(r.status) \(r.stderr)")
-        try setup.checkPartial(index, "catalog full")
-        let rerun = try CLI.run(setup.addArguments(index))
+        try setup.checkPartial(index, "catalog full", after: expected)
+        let rerun = try CLI.run(add(index))
         #expect([0, 1].contains(rerun.status), "\(rerun.stderr)")
-        #expect(try HarnessState(index) == setup.after)
+        #expect(try HarnessState(index) == expected)
     }
 
     /// Root can mount a small tmpfs here and in CI; elsewhere the test is skipped.

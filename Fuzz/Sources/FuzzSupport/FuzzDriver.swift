@@ -1,5 +1,3 @@
-import Foundation
-
 // libFuzzer's driver entry point (compiler-rt's FuzzerDriver.cpp). SwiftPM renames an executable's
 // `main` to `<Module>_main` and points the `main` symbol at it, so libFuzzer's own `main` cannot be
 // used; each fuzz target's `<Module>_main` calls this driver instead.
@@ -24,35 +22,4 @@ public func runFuzzer(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePo
 public func fuzzBytes(_ data: UnsafePointer<UInt8>?, _ count: Int) -> [UInt8] {
     guard let data, count > 0 else { return [] }
     return Array(UnsafeBufferPointer(start: data, count: count))
-}
-
-/// A per-process scratch folder in memory-backed /dev/shm (readers under test take file paths).
-public let fuzzScratch: URL = {
-    let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-    let url = URL(fileURLWithPath: base).appendingPathComponent("audio-index-fuzz-\(getpid())")
-    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    atexit { try? FileManager.default.removeItem(at: fuzzScratch) }
-    return url
-}()
-
-/// Writes `bytes` to `name` in the scratch folder (replacing it) and returns its URL.
-public func fuzzFile(_ name: String, _ bytes: [UInt8]) -> URL {
-    let url = fuzzScratch.appendingPathComponent(name)
-    _ = FileManager.default.createFile(atPath: url.path, contents: Data(bytes))
-    return url
-}
-
-/// The repository root (Fuzz/ is one level below it), for fixture files a target needs.
-public let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// Runs `body`; an error of the reader's own typed error `E` is an accepted outcome, any other error is
-/// a finding (the CLI could not map it to an exit code and a message naming the file).
-public func expectOnly<E: Error>(_ errorType: E.Type, from reader: String, _ body: () throws -> Void) {
-    do {
-        try body()
-    } catch is E {
-    } catch {
-        preconditionFailure("untyped error from the \(reader): \(error)")
-    }
 }
