@@ -305,6 +305,21 @@ def report(results_path, args):
             r = get(side, what)
             if r and "cpu_utilisation" in r:
                 extra.append(f"{side} {what} CPU utilisation {r['cpu_utilisation']:.2f}")
+    # Under a shared machine each side got a different share of a core: the same figures per CPU
+    # second (rate ÷ CPU utilisation, time × utilisation) say what a fully owned core would do.
+    for what, field, larger in (("flat_batch32", "qps", True), ("flat_batch_all", "qps", True), ("kmeans_train", "seconds", False)):
+        a, b = get("swift", what), get("faiss", what)
+        if a and b and "cpu_utilisation" in a and "cpu_utilisation" in b:
+            na = a[field] / a["cpu_utilisation"] if larger else a[field] * a["cpu_utilisation"]
+            nb = b[field] / b["cpu_utilisation"] if larger else b[field] * b["cpu_utilisation"]
+            unit = "q/s per CPU" if larger else "CPU-seconds"
+            extra.append(f"{what} per CPU: audio-index {na:.4g}, faiss {nb:.4g} {unit}, ratio {(na / nb if larger else nb / na):.3g}")
+    for key in [f"nprobe {p}" for p in args.probes]:
+        a, b = get("swift", "ivf_search", key), get("faiss", "ivf_search", key)
+        if a and b and "single_cpu_utilisation" in a and "single_cpu_utilisation" in b:
+            for f in ("single", "batch"):
+                na, nb = a[f"{f}_qps"] / a[f"{f}_cpu_utilisation"], b[f"{f}_qps"] / b[f"{f}_cpu_utilisation"]
+                extra.append(f"IVF {key} {f} per CPU: audio-index {na:.4g}, faiss {nb:.4g} q/s per CPU, ratio {na / nb:.3g}")
     for line in extra:
         print("- " + line)
 
