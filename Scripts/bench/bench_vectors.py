@@ -215,6 +215,8 @@ def swift_part(part, data, args, record):
         cmd += ["--batch32-queries", str(args.batch32_queries)]
     if args.kmeans_runs:
         cmd += ["--kmeans-runs", str(args.kmeans_runs)]
+    if args.compressed:
+        cmd.append("--compressed")
     print("$ " + " ".join(cmd), file=sys.stderr)
     out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
     for line in out.splitlines():
@@ -342,6 +344,7 @@ def main():
     parser.add_argument("--batch32-queries", type=int, help="time batches of 32 over the first this many queries (default: all)")
     parser.add_argument("--kmeans-runs", type=int, help="k-means trainings timed per side (default: --runs)")
     parser.add_argument("--threads", type=int, default=1, help="threads on both sides (OpenBLAS / OpenMP)")
+    parser.add_argument("--compressed", action="store_true", help="audio-index side also measures float16 flat and IVF-SQ8 + re-rank")
     parser.add_argument("--report", action="store_true", help="print the table from results.jsonl and exit")
     args = parser.parse_args()
     args.probes = [int(p) for p in args.nprobe.split(",")]
