@@ -102,7 +102,12 @@ struct VectorsBuild: ParsableCommand {
             (seeded, on at most 256 sampled vectors per list, 10 iterations) trains --nlist centroids \
             and every vector is stored in its nearest list.
 
-            --fp16 stores the vectors as float16 (half the bytes per scan; searches are exact over             the stored halves, which differ from the float32 input by at most 2^-11 relative per             component). --sq8 (ivf only) adds one byte per component per vector: single queries scan             those codes and re-score the best 4·k rows exactly against the stored vectors, so the             reported scores are exact. Either makes a version 3 segment (Docs/IndexFormat.md §3.2),             which audio-index builds before it cannot open.
+            --fp16 stores the vectors as float16 (half the bytes per scan; searches are exact over \
+            the stored halves, which differ from the float32 input by at most 2^-11 relative per \
+            component). --sq8 (ivf only) adds one byte per component per vector: single queries scan \
+            those codes and re-score the best 4·k rows exactly against the stored vectors, so the \
+            reported scores are exact. Either makes a version 3 segment (Docs/IndexFormat.md §3.2), \
+            which audio-index builds before it cannot open. add, compact and retrain keep the storage.
 
             EXAMPLES
               audio-index vectors build emb.npy --out idx --ids ids.npy --metric l2

@@ -163,77 +163,55 @@ AVK_TARGET static inline float hsum256(__m256 v) {
     return _mm_cvtss_f32(lo);
 }
 
-AVK_TARGET static inline float dot_avx2(const float *a, const float *b, size_t d) {
-    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-    size_t i = 0;
-    for (; i + 32 <= d; i += 32) {
-        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
-        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
-        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
+AVK_TARGET static inline __m256 load8_f32(const float *p) { return _mm256_loadu_ps(p); }
+AVK_TARGET static inline float load1_f32(const float *p) { return *p; }
+AVK_TARGET static inline __m256 load8_f16(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
+AVK_TARGET static inline float load1_f16(const uint16_t *p) { return half_to_float(*p); }
+
+// Inner product and squared L2 of a float32 query against one stored row, and the row-block scorer,
+// written once and instantiated per storage type; the instances differ only in how 8 (or 1) stored
+// components are loaded as floats. Four 8-lane FMA chains, like faiss's fvec_inner_product (anchors §1).
+#define AVK_DEFINE_SCORERS(SUFFIX, ELEM)                                                                     \
+    AVK_TARGET static inline float dot_##SUFFIX(const float *a, const ELEM *b, size_t d) {                    \
+        __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps(); \
+        size_t i = 0;                                                                                          \
+        for (; i + 32 <= d; i += 32) {                                                                         \
+            s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), load8_##SUFFIX(b + i), s0);                           \
+            s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), load8_##SUFFIX(b + i + 8), s1);                   \
+            s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), load8_##SUFFIX(b + i + 16), s2);                 \
+            s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), load8_##SUFFIX(b + i + 24), s3);                 \
+        }                                                                                                      \
+        for (; i + 8 <= d; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), load8_##SUFFIX(b + i), s0);    \
+        float s = hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));                       \
+        for (; i < d; i++) s += a[i] * load1_##SUFFIX(b + i);                                                  \
+        return s;                                                                                              \
+    }                                                                                                          \
+    AVK_TARGET static inline float l2_##SUFFIX(const float *a, const ELEM *b, size_t d) {                     \
+        __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps(); \
+        size_t i = 0;                                                                                          \
+        for (; i + 32 <= d; i += 32) {                                                                         \
+            __m256 t0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), load8_##SUFFIX(b + i));                          \
+            __m256 t1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), load8_##SUFFIX(b + i + 8));                  \
+            __m256 t2 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 16), load8_##SUFFIX(b + i + 16));                \
+            __m256 t3 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 24), load8_##SUFFIX(b + i + 24));                \
+            s0 = _mm256_fmadd_ps(t0, t0, s0); s1 = _mm256_fmadd_ps(t1, t1, s1);                                \
+            s2 = _mm256_fmadd_ps(t2, t2, s2); s3 = _mm256_fmadd_ps(t3, t3, s3);                                \
+        }                                                                                                      \
+        for (; i + 8 <= d; i += 8) {                                                                           \
+            __m256 t = _mm256_sub_ps(_mm256_loadu_ps(a + i), load8_##SUFFIX(b + i));                           \
+            s0 = _mm256_fmadd_ps(t, t, s0);                                                                    \
+        }                                                                                                      \
+        float s = hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));                       \
+        for (; i < d; i++) { float t = a[i] - load1_##SUFFIX(b + i); s += t * t; }                             \
+        return s;                                                                                              \
+    }                                                                                                          \
+    AVK_TARGET static void score_##SUFFIX##_avx2(const float *q, const ELEM *x, size_t n, size_t d, int l2, float *out) { \
+        if (l2) { for (size_t r = 0; r < n; r++) out[r] = l2_##SUFFIX(q, x + r * d, d); }                      \
+        else { for (size_t r = 0; r < n; r++) out[r] = dot_##SUFFIX(q, x + r * d, d); }                        \
     }
-    for (; i + 8 <= d; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-    float s = hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-    for (; i < d; i++) s += a[i] * b[i];
-    return s;
-}
 
-AVK_TARGET static inline float l2_avx2(const float *a, const float *b, size_t d) {
-    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-    size_t i = 0;
-    for (; i + 32 <= d; i += 32) {
-        __m256 t0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
-        __m256 t1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
-        __m256 t2 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16));
-        __m256 t3 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24));
-        s0 = _mm256_fmadd_ps(t0, t0, s0); s1 = _mm256_fmadd_ps(t1, t1, s1);
-        s2 = _mm256_fmadd_ps(t2, t2, s2); s3 = _mm256_fmadd_ps(t3, t3, s3);
-    }
-    for (; i + 8 <= d; i += 8) { __m256 t = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)); s0 = _mm256_fmadd_ps(t, t, s0); }
-    float s = hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-    for (; i < d; i++) { float t = a[i] - b[i]; s += t * t; }
-    return s;
-}
-
-AVK_TARGET static void score_f32_avx2(const float *q, const float *x, size_t n, size_t d, int l2, float *out) {
-    if (l2) { for (size_t r = 0; r < n; r++) out[r] = l2_avx2(q, x + r * d, d); }
-    else { for (size_t r = 0; r < n; r++) out[r] = dot_avx2(q, x + r * d, d); }
-}
-
-AVK_TARGET static inline __m256 load_f16(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
-
-AVK_TARGET static void score_f16_avx2(const float *q, const uint16_t *x, size_t n, size_t d, int l2, float *out) {
-    for (size_t r = 0; r < n; r++) {
-        const uint16_t *b = x + r * d;
-        __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-        size_t i = 0;
-        if (l2) {
-            for (; i + 32 <= d; i += 32) {
-                __m256 t0 = _mm256_sub_ps(_mm256_loadu_ps(q + i), load_f16(b + i));
-                __m256 t1 = _mm256_sub_ps(_mm256_loadu_ps(q + i + 8), load_f16(b + i + 8));
-                __m256 t2 = _mm256_sub_ps(_mm256_loadu_ps(q + i + 16), load_f16(b + i + 16));
-                __m256 t3 = _mm256_sub_ps(_mm256_loadu_ps(q + i + 24), load_f16(b + i + 24));
-                s0 = _mm256_fmadd_ps(t0, t0, s0); s1 = _mm256_fmadd_ps(t1, t1, s1);
-                s2 = _mm256_fmadd_ps(t2, t2, s2); s3 = _mm256_fmadd_ps(t3, t3, s3);
-            }
-            for (; i + 8 <= d; i += 8) { __m256 t = _mm256_sub_ps(_mm256_loadu_ps(q + i), load_f16(b + i)); s0 = _mm256_fmadd_ps(t, t, s0); }
-        } else {
-            for (; i + 32 <= d; i += 32) {
-                s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), load_f16(b + i), s0);
-                s1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), load_f16(b + i + 8), s1);
-                s2 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 16), load_f16(b + i + 16), s2);
-                s3 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 24), load_f16(b + i + 24), s3);
-            }
-            for (; i + 8 <= d; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), load_f16(b + i), s0);
-        }
-        float s = hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-        for (; i < d; i++) {
-            float v = half_to_float(b[i]);
-            if (l2) { float t = q[i] - v; s += t * t; } else s += q[i] * v;
-        }
-        out[r] = s;
-    }
-}
+AVK_DEFINE_SCORERS(f32, float)
+AVK_DEFINE_SCORERS(f16, uint16_t)
 
 AVK_TARGET static inline __m256 load_u8(const uint8_t *p) {
     return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p)));
@@ -334,7 +312,7 @@ AVK_TARGET static float sum_avx2(const float *x, size_t n) {
 
 AVK_TARGET static void f16_avx2(const uint16_t *in, float *out, size_t n) {
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, load_f16(in + i));
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, load8_f16(in + i));
     for (; i < n; i++) out[i] = half_to_float(in[i]);
 }
 #endif
@@ -347,8 +325,8 @@ AVK_TARGET static void f16_avx2(const uint16_t *in, float *out, size_t n) {
 #define DISPATCH(fast, slow) (slow)
 #endif
 
-float avk_dot_f32(const float *a, const float *b, size_t d) { return DISPATCH(dot_avx2(a, b, d), dot_portable(a, b, d)); }
-float avk_l2_f32(const float *a, const float *b, size_t d) { return DISPATCH(l2_avx2(a, b, d), l2_portable(a, b, d)); }
+float avk_dot_f32(const float *a, const float *b, size_t d) { return DISPATCH(dot_f32(a, b, d), dot_portable(a, b, d)); }
+float avk_l2_f32(const float *a, const float *b, size_t d) { return DISPATCH(l2_f32(a, b, d), l2_portable(a, b, d)); }
 
 void avk_score_f32(const float *q, const float *x, size_t n, size_t d, int l2, float *out) {
 #if AVK_X86

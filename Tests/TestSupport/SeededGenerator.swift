@@ -23,3 +23,41 @@ extension SeededGenerator {
         (0..<count).map { _ in Double.random(in: range, using: &self) }
     }
 }
+
+extension SeededGenerator {
+    /// `count` unit vectors of dimension `d` (row-major), the CLAP case.
+    public mutating func unitVectors(_ count: Int, _ d: Int) -> [Float] {
+        var out: [Float] = []
+        for _ in 0..<count {
+            var v = floats(d)
+            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            if norm > 0 { v = v.map { $0 / norm } }
+            out += v
+        }
+        return out
+    }
+
+    /// Clustered unit vectors (the vector-index anchors' generator in small: a few "super"
+    /// directions, centres around them, points around the centres), so IVF recall is neither
+    /// trivial nor hopeless.
+    public mutating func clusteredUnitVectors(_ count: Int, _ d: Int, clusters: Int, noise: Float = 0.45) -> [Float] {
+        let supers = unitVectors(4, d)
+        var centres: [[Float]] = []
+        for c in 0..<clusters {
+            let s = c % 4
+            var v = (0..<d).map { supers[s * d + $0] + 0.6 * Float.random(in: -1...1, using: &self) }
+            let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            v = v.map { $0 / n }
+            centres.append(v)
+        }
+        var out: [Float] = []
+        for _ in 0..<count {
+            let c = centres[Int.random(in: 0..<clusters, using: &self)]
+            var v = (0..<d).map { c[$0] + noise * Float.random(in: -1...1, using: &self) }
+            let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            v = v.map { $0 / n }
+            out += v
+        }
+        return out
+    }
+}

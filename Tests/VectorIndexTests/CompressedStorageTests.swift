@@ -20,19 +20,7 @@ struct CompressedStorageTests {
         let index = try VectorIndex.open(directory: url)
         #expect(index.storage == .float16 && index.segmentCount == 2)
         let allowed: Set<Int64> = Set((0..<40).map { _ in Int64.random(in: 0...240, using: &rng) })
-        for nq in [1, 3, 8, 20] {
-            let queries = rng.unitVectors(nq, d)
-            for k in [1, 10, 300] {
-                for filter in [nil, allowed] {
-                    let fast = index.search(queries: queries, k: k, allowedIDs: filter)
-                    let twin = index.referenceSearch(queries: queries, k: k, allowedIDs: filter)
-                    let all = allTwinScores(index.rows(), dimension: d, metric: metric, queries: queries, allowed: filter)
-                    let problem = agreesUnderRule(fast, twin, allScores: all)
-                    #expect(problem == nil, "nq \(nq) k \(k) filter \(filter != nil): \(problem ?? "")")
-                    #expect(!fast.ids.contains { [3, 77, 160].contains($0) })
-                }
-            }
-        }
+        expectFlatSearchMatchesTwin(index, rng: &rng, queryCounts: [1, 3, 8, 20], ks: [1, 10, 300], filters: [nil, allowed], removed: [3, 77, 160])
         // The twin's rows are the halves as stored: each is the float16 rounding of the input.
         let original = try VectorIndexWriter.build(directory: dir.url.appendingPathComponent("idx32"), dimension: d, metric: metric,
                                                    vectors: index.rows()[0].vectors, storage: .float32).index

@@ -24,21 +24,8 @@ struct SearchTests {
         let index = try makeIndex(dir, metric: metric, d: d, rng: &rng)
         #expect(index.liveCount == 300 - 6)
         let allowed: Set<Int64> = Set((0..<40).map { _ in Int64.random(in: 0...1200, using: &rng) } + [5, 3, 1006])
-        for nq in [1, 3, 8, 20] {
-            let queries = rng.unitVectors(nq, d)
-            for k in [1, 10, 400] {
-                for filter in [nil, allowed] {
-                    let fast = index.search(queries: queries, k: k, allowedIDs: filter)
-                    let twin = index.referenceSearch(queries: queries, k: k, allowedIDs: filter)
-                    let all = allTwinScores(index.rows(), dimension: d, metric: metric, queries: queries, allowed: filter)
-                    let problem = agreesUnderRule(fast, twin, allScores: all)
-                    #expect(problem == nil, "nq \(nq) k \(k) filter \(filter != nil): \(problem ?? "")")
-                    // Removed ids never appear; with a filter only allowed ids do.
-                    #expect(!fast.ids.contains { [3, 77, 160, 149, 1003, 5].contains($0) })
-                    if let filter { #expect(fast.ids.allSatisfy { $0 == -1 || filter.contains($0) }) }
-                }
-            }
-        }
+        expectFlatSearchMatchesTwin(index, rng: &rng, queryCounts: [1, 3, 8, 20], ks: [1, 10, 400], filters: [nil, allowed],
+                                    removed: [3, 77, 160, 149, 1003, 5])
     }
 
     @Test("exact data: ties broken by smaller id, non-finite after finite, NaN last, padding −1/NaN — bit-identical to the twin", arguments: [Metric.ip, .l2])

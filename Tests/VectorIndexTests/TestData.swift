@@ -4,52 +4,33 @@ import Testing
 import TestSupport
 @testable import VectorIndex
 
-extension SeededGenerator {
-    /// `count` unit vectors of dimension `d` (row-major), the CLAP case.
-    mutating func unitVectors(_ count: Int, _ d: Int) -> [Float] {
-        var out: [Float] = []
-        for _ in 0..<count {
-            var v = floats(d)
-            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            if norm > 0 { v = v.map { $0 / norm } }
-            out += v
-        }
-        return out
-    }
-}
 
-/// The correctness rule of issue 5, scaled for scores beyond unit size (damaged bytes can produce
-/// 1e30): scores within 1e-6·max(1, |score|); ids may differ from the twin's only between rows whose
-/// twin scores lie within that tolerance of each other (near-ties, including the k-th/(k+1)-th).
-/// `allScores` holds the twin's scores for every candidate id (several if the stored ids repeat).
+/// The issue-5 correctness rule (TestSupport's `IssueFiveRule`) on two `SearchResults`.
 func agreesUnderRule(_ fast: SearchResults, _ twin: SearchResults, allScores: [[Int64: [Float]]]) -> String? {
     guard fast.queryCount == twin.queryCount, fast.k == twin.k else { return "shape differs" }
-    func tol(_ s: Float) -> Float { 1e-6 * max(1, abs(s)) }
-    func close(_ a: Float, _ b: Float) -> Bool {
-        if a.isNaN || b.isNaN { return a.isNaN && b.isNaN }
-        if a.isInfinite || b.isInfinite { return a == b }
-        return abs(a - b) <= tol(max(abs(a), abs(b)))
-    }
-    for q in 0..<fast.queryCount {
-        let fi = Array(fast.ids(ofQuery: q)), ti = Array(twin.ids(ofQuery: q))
-        let fs = Array(fast.scores(ofQuery: q)), ts = Array(twin.scores(ofQuery: q))
-        // Repeated ids only where the bytes on disk repeat them (damaged id sections in the fuzz test).
-        let real = fi.filter { $0 != -1 }
-        if Set(real).count != real.count && allScores[q].values.allSatisfy({ $0.count == 1 }) { return "query \(q): repeated ids \(fi)" }
-        for j in 0..<fast.k {
-            if ti[j] == -1 || fi[j] == -1 {
-                if ti[j] != fi[j] { return "query \(q) rank \(j): padding differs \(fi) vs \(ti)" }
-                continue
-            }
-            guard close(fs[j], ts[j]) else { return "query \(q) rank \(j): score \(fs[j]) vs twin \(ts[j])" }
-            if fi[j] != ti[j] {
-                guard let s = allScores[q][fi[j]], s.contains(where: { close($0, ts[j]) }) else {
-                    return "query \(q) rank \(j): id \(fi[j]) vs twin \(ti[j]) without a near-tie (\(fs[j]) vs \(ts[j]))"
-                }
+    return IssueFiveRule.problem(ids: fast.ids, scores: fast.scores, twinIDs: twin.ids, twinScores: twin.scores, k: fast.k, allScores: allScores)
+}
+
+/// Flat search of `index` equals its slow twin under the issue-5 rule for every query count ×
+/// k × filter (fresh random unit queries per count); removed ids never appear, and with a filter
+/// only allowed ids do.
+func expectFlatSearchMatchesTwin(_ index: VectorIndex, rng: inout SeededGenerator, queryCounts: [Int], ks: [Int], filters: [Set<Int64>?],
+                                 removed: Set<Int64>, sourceLocation: SourceLocation = #_sourceLocation) {
+    let d = index.dimension, rows = index.rows()
+    for nq in queryCounts {
+        let queries = rng.unitVectors(nq, d)
+        for k in ks {
+            for filter in filters {
+                let fast = index.search(queries: queries, k: k, allowedIDs: filter)
+                let twin = index.referenceSearch(queries: queries, k: k, allowedIDs: filter)
+                let all = allTwinScores(rows, dimension: d, metric: index.metric, queries: queries, allowed: filter)
+                let problem = agreesUnderRule(fast, twin, allScores: all)
+                #expect(problem == nil, "nq \(nq) k \(k) filter \(filter != nil): \(problem ?? "")", sourceLocation: sourceLocation)
+                #expect(!fast.ids.contains { removed.contains($0) }, sourceLocation: sourceLocation)
+                if let filter { #expect(fast.ids.allSatisfy { $0 == -1 || filter.contains($0) }, sourceLocation: sourceLocation) }
             }
         }
     }
-    return nil
 }
 
 /// The twin's score for every candidate of every query (k = all rows).
@@ -108,30 +89,6 @@ struct DocumentedSegment {
     }
 }
 
-extension SeededGenerator {
-    /// Clustered unit vectors (the anchors' generator in small: a few "super" directions, centres
-    /// around them, points around the centres), so IVF recall is neither trivial nor hopeless.
-    mutating func clusteredUnitVectors(_ count: Int, _ d: Int, clusters: Int, noise: Float = 0.45) -> [Float] {
-        let supers = unitVectors(4, d)
-        var centres: [[Float]] = []
-        for c in 0..<clusters {
-            let s = c % 4
-            var v = (0..<d).map { supers[s * d + $0] + 0.6 * Float.random(in: -1...1, using: &self) }
-            let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            v = v.map { $0 / n }
-            centres.append(v)
-        }
-        var out: [Float] = []
-        for _ in 0..<count {
-            let c = centres[Int.random(in: 0..<clusters, using: &self)]
-            var v = (0..<d).map { c[$0] + noise * Float.random(in: -1...1, using: &self) }
-            let n = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            v = v.map { $0 / n }
-            out += v
-        }
-        return out
-    }
-}
 
 /// Runs the ```python block of Docs/IndexFormat.md followed by `extra` with `arguments`, in CI's
 /// venv (AUDIO_INDEX_PYTHON) or the local reference venv; nil when no Python is available outside
