@@ -21,9 +21,11 @@ struct BenchText: ParsableCommand {
                         (F32 weights borrowed from the map, nothing copied), read the tokenizer (median
                         of --runs; the tokenizer alone is reported too), beside a same-run baseline:
                         reading every page of the weight file once (a SIMD sum over the mapped bytes).
-                        With --cold the file's pages are dropped from the page cache before each run
-                        (posix_fadvise DONTNEED, this file only) and the first query after the load,
-                        which pages the weights in, is timed too.
+                        With --cold the pages of the model's files (weights, config, tokenizer files)
+                        are dropped from the page cache before each run (posix_fadvise DONTNEED, these
+                        files only) and the first query after the load, which pages the weights in, is
+                        timed too. The tokenizer's slow twin (JSONDecoder, String dictionaries) is timed
+                        once beside it.
               single    one query of --tokens ids (<s> … </s>), unpadded (median of --runs)
               batch     --queries queries of --tokens ids each through embed(tokenIDs:threads:), which
                         runs the dense layers of many queries as one sgemm (median of --batch-runs),
@@ -68,7 +70,7 @@ struct BenchText: ParsableCommand {
     @Option(help: "Workers in the throughput case (BLAS stays at 1 thread; each worker takes whole chunks of queries).")
     var threads = 1
 
-    @Flag(help: "Drop the weight file from the page cache before each load run (posix_fadvise; needs no privileges).")
+    @Flag(help: "Drop the model's files from the page cache before each load run (posix_fadvise; needs no privileges).")
     var cold = false
 
     @Option(help: "Output format: text (lines) or json (one object per case and line).")
@@ -97,22 +99,29 @@ struct BenchText: ParsableCommand {
         var firstQuery: [Double] = [], loads: [Double] = [], pageReads: [Double] = []
         let clock = ContinuousClock()
         func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+        let tokenizerFolder = tok ?? url
+        // Every file the load reads: the weights, the model folder's small files, the tokenizer's files.
+        let modelFiles = [weightFile] + Self.regularFiles(in: tokenizerFolder) + (tok == nil ? [] : Self.regularFiles(in: url))
+        var tokenizerLoads: [Double] = []
         for _ in 0..<runs {
             loaded = nil
-            if cold { Self.dropFromPageCache(weightFile) }
+            if cold { modelFiles.forEach(Self.dropFromPageCache) }
+            tokenizerLoads.append(seconds(try clock.measure { _ = try ByteLevelBPETokenizer(folder: tokenizerFolder) }))
             do {
                 let mapped = try MappedFile(path: weightFile)
                 pageReads.append(seconds(clock.measure { sink += Self.sumBytes(mapped.bytes) }))
             }
-            if cold { Self.dropFromPageCache(weightFile) }
+            if cold { modelFiles.forEach(Self.dropFromPageCache) }
             loads.append(seconds(try clock.measure { loaded = try CLAPTextEncoder.load(model: url, tokenizer: tok) }))
             if cold, let e = loaded { firstQuery.append(seconds(clock.measure { sink += e.embed(tokenIDs: [query(0)])[0][0] })) }
         }
         let encoder = loaded!
         let load = BenchTiming.median(loads), pageRead = BenchTiming.median(pageReads)
         let fileBytes = (try? FileManager.default.attributesOfItem(atPath: weightFile)[.size] as? Int) ?? 0
-        let tokenizerFolder = tok ?? url
-        let tokenizerLoad = try BenchTiming.medianSeconds(runs: runs) { _ = try ByteLevelBPETokenizer(folder: tokenizerFolder) }
+        let tokenizerLoad = BenchTiming.median(tokenizerLoads)
+        let slowTokenizerLoad = seconds(try clock.measure {
+            _ = try ByteLevelBPETokenizer(folder: tokenizerFolder, choice: .automatic, reader: .slow)
+        })
 
         let single = try BenchTiming.medianSeconds(runs: runs) { sink += encoder.embed(tokenIDs: [query(0)])[0][0] }
         let batchIDs = (0..<queries).map(query)
@@ -139,7 +148,8 @@ struct BenchText: ParsableCommand {
         switch format {
         case .text:
             func ms(_ s: Double) -> String { String(format: "%.2f ms", s * 1e3) }
-            print("load\(cold ? " (cold page cache)" : "") (map + bind + tokenizer): \(ms(load)), of which the tokenizer \(ms(tokenizerLoad)); "
+            print("load\(cold ? " (cold page cache)" : "") (map + bind + tokenizer): \(ms(load)), of which the tokenizer \(ms(tokenizerLoad)) "
+                  + "(its slow twin: \(ms(slowTokenizerLoad)), warm); "
                   + "baseline: reading the \(String(format: "%.1f", Double(fileBytes) / 1e6)) MB weight file's pages once \(ms(pageRead))"
                   + (coldFirst.map { "; first query after the cold load \(ms($0))" } ?? ""))
             print("single \(tokens)-token query: \(ms(single)) = \(String(format: "%.2f", single / floor)) × floor")
@@ -150,7 +160,7 @@ struct BenchText: ParsableCommand {
                   + "\(String(format: "%.1f", Double(bytes) / bandwidthTime / 1e9)) GB/s), compute \(ms(computeTime)) "
                   + "(\(String(format: "%.2f", flops / 1e9)) GFLOP at \(String(format: "%.1f", rate / 1e9)) GFLOP/s)")
         case .json:
-            var a = JSONLine(); a.add("case", "load"); a.add("median_s", load); a.add("tokenizer_s", tokenizerLoad); a.add("cold", cold)
+            var a = JSONLine(); a.add("case", "load"); a.add("median_s", load); a.add("tokenizer_s", tokenizerLoad); a.add("tokenizer_slow_twin_s", slowTokenizerLoad); a.add("cold", cold)
             a.add("file_bytes", fileBytes); a.add("page_read_s", pageRead)
             if let coldFirst { a.add("first_query_s", coldFirst) }
             print(a.text)
@@ -170,6 +180,15 @@ struct BenchText: ParsableCommand {
         guard fd >= 0 else { return }
         defer { close(fd) }
         _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED))
+    }
+
+    /// The regular files of a folder (or the path itself when it is a file).
+    static func regularFiles(in folder: URL) -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return [folder.path] }
+        return names.map { folder.appendingPathComponent($0).path }.filter {
+            var isFolder: ObjCBool = false
+            return FileManager.default.fileExists(atPath: $0, isDirectory: &isFolder) && !isFolder.boolValue
+        }
     }
 
     /// A wrapping sum of every byte, 64 at a time: touches every page of a mapping once.

@@ -1,3 +1,5 @@
+import Diagnostics
+
 /// A JSON value with the byte range it was read from, so `extra` can be kept byte for byte.
 package struct JSONNode {
     package indirect enum Value {
@@ -221,56 +223,26 @@ package struct JSONParser {
     private mutating func parseEscape(into out: inout [UInt8]) throws {
         let escapeStart = i
         i += 1  // backslash
-        guard i < bytes.count else {
-            throw JSONSyntaxError(offset: escapeStart, detail: "a backslash at the end of the line")
-        }
-        let c = bytes[i]
-        i += 1
-        switch c {
-        case UInt8(ascii: "\""): out.append(0x22)
-        case UInt8(ascii: "\\"): out.append(0x5C)
-        case UInt8(ascii: "/"): out.append(0x2F)
-        case UInt8(ascii: "b"): out.append(0x08)
-        case UInt8(ascii: "f"): out.append(0x0C)
-        case UInt8(ascii: "n"): out.append(0x0A)
-        case UInt8(ascii: "r"): out.append(0x0D)
-        case UInt8(ascii: "t"): out.append(0x09)
-        case UInt8(ascii: "u"):
-            let first = try readHex4(escapeStart: escapeStart)
-            var scalarValue = UInt32(first)
-            if (0xD800...0xDBFF).contains(first) {
-                // A high surrogate must be followed by \u and a low surrogate.
-                guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
-                    throw JSONSyntaxError(offset: escapeStart, detail: "\\u\(hex4(first)) is half of a surrogate pair with no second half")
-                }
-                i += 2
-                let second = try readHex4(escapeStart: escapeStart)
-                guard (0xDC00...0xDFFF).contains(second) else {
-                    throw JSONSyntaxError(offset: escapeStart, detail: "\\u\(hex4(first)) is not followed by a low surrogate")
-                }
-                scalarValue = 0x10000 + ((UInt32(first) - 0xD800) << 10) + (UInt32(second) - 0xDC00)
-            } else if (0xDC00...0xDFFF).contains(first) {
-                throw JSONSyntaxError(offset: escapeStart, detail: "\\u\(hex4(first)) is a lone low surrogate")
-            }
-            // Always valid here: surrogates were combined or refused above.
-            let scalar = Unicode.Scalar(scalarValue)!
+        let decoded = bytes.withUnsafeBytes { JSONStringEscape.decode($0, at: i) }
+        switch decoded {
+        case .scalar(let scalar, let length):
+            i += length
             UTF8.encode(scalar) { out.append($0) }
-        default:
+        case .truncated:
+            throw JSONSyntaxError(offset: escapeStart, detail: "a backslash at the end of the line")
+        case .unknown(let c):
             throw JSONSyntaxError(offset: escapeStart, detail: "an unknown escape \\\(Self.printable(c))",
                                   advice: "write a backslash as \\\\")
+        case .badHexDigits:
+            throw JSONSyntaxError(offset: escapeStart, detail: "\\u must be followed by four hex digits")
+        case .highSurrogateAlone(let first):
+            // A high surrogate must be followed by \u and a low surrogate.
+            throw JSONSyntaxError(offset: escapeStart, detail: "\\u\(hex4(first)) is half of a surrogate pair with no second half")
+        case .highSurrogateWithoutLow(let first):
+            throw JSONSyntaxError(offset: escapeStart, detail: "\\u\(hex4(first)) is not followed by a low surrogate")
+        case .lowSurrogateAlone(let first):
+            throw JSONSyntaxError(offset: escapeStart, detail: "\\u\(hex4(first)) is a lone low surrogate")
         }
-    }
-
-    private mutating func readHex4(escapeStart: Int) throws -> UInt16 {
-        var value: UInt16 = 0
-        for _ in 0..<4 {
-            guard i < bytes.count, let digit = hexValue(bytes[i]) else {
-                throw JSONSyntaxError(offset: escapeStart, detail: "\\u must be followed by four hex digits")
-            }
-            value = value << 4 | UInt16(digit)
-            i += 1
-        }
-        return value
     }
 
     /// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
@@ -352,15 +324,6 @@ package struct JSONParser {
 private func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
 
 private func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }
-
-private func hexValue(_ b: UInt8) -> UInt8? {
-    switch b {
-    case 0x30...0x39: return b - 0x30
-    case 0x41...0x46: return b - 0x41 + 10
-    case 0x61...0x66: return b - 0x61 + 10
-    default: return nil
-    }
-}
 
 private func hex4(_ v: UInt16) -> String {
     let s = String(v, radix: 16, uppercase: true)

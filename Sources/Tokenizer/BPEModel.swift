@@ -16,10 +16,8 @@ public struct BPEModel: Sendable {
         let newID: Int32
     }
 
-    /// Vocabulary entries in byte-level text ("Ġdog").
-    let tokenToID: [String: Int32]
-    /// Indexed by id; nil where the vocabulary has no entry.
-    let idToToken: [String?]
+    /// Vocabulary entries in byte-level text ("Ġdog") and their ids.
+    public let vocabulary: TokenTable
     /// The id of each byte's character, or -1 when the vocabulary lacks it.
     let byteIDs: [Int32]
     /// (left id, right id) → rank and merged id.
@@ -30,29 +28,40 @@ public struct BPEModel: Sendable {
     private let cache = WordCache()
 
     /// The number of ids (one past the largest).
-    public var idCount: Int { idToToken.count }
+    public var idCount: Int { vocabulary.idCount }
 
+    /// Whether every non-empty word gives at least one id: every byte has an id, or bytes without one become
+    /// the unknown token (`initialSymbols`; merging never empties a word). Truncated encoding relies on it.
+    var everyWordGivesAnID: Bool { unknownID != nil || byteIDs.allSatisfy { $0 >= 0 } }
+
+    /// The fast path's model: a vocabulary and merges already resolved to ids (`MergeTableBuilder`).
+    init(vocabulary: TokenTable, merges: [UInt64: Merge], unknownToken: String?, fuseUnknown: Bool,
+         ignoreMerges: Bool, vocabularyPath: String) throws {
+        self.vocabulary = vocabulary
+        byteIDs = ByteEncoder.scalars.map { vocabulary.id(String($0)) ?? -1 }
+        self.merges = merges
+        if let unknownToken {
+            guard let id = vocabulary.id(unknownToken) else {
+                throw TokenizerError.missingSpecialToken(path: vocabularyPath, token: unknownToken)
+            }
+            unknownID = id
+        } else {
+            unknownID = nil
+        }
+        self.fuseUnknown = fuseUnknown
+        self.ignoreMerges = ignoreMerges
+    }
+
+    /// The slow, obviously-correct twin of the fast path's loading: `String` dictionaries, one lookup of each
+    /// merge's two symbols and their concatenation. Tests compare the two models.
+    ///
     /// - Parameters:
     ///   - merges: (left, right) in rank order.
     ///   - mergeLocation: where merge `rank` is in `mergesPath`, for messages ("line 12").
     init(vocabulary: [String: Int32], merges mergeList: [(String, String)], unknownToken: String?,
          fuseUnknown: Bool, ignoreMerges: Bool, vocabularyPath: String, mergesPath: String,
          mergeLocation: (Int) -> String) throws {
-        tokenToID = vocabulary
-        let largest = vocabulary.values.max() ?? -1
-        var reverse = [String?](repeating: nil, count: Int(largest) + 1)
-        for (token, id) in vocabulary {
-            guard id >= 0 else {
-                throw TokenizerError.malformedJSON(path: vocabularyPath, detail: "negative id \(id) for \(String(reflecting: token))")
-            }
-            if let other = reverse[Int(id)] {
-                throw TokenizerError.duplicateID(path: vocabularyPath, id: Int(id), tokens: [other, token].sorted())
-            }
-            reverse[Int(id)] = token
-        }
-        idToToken = reverse
-        byteIDs = ByteEncoder.scalars.map { vocabulary[String($0)] ?? -1 }
-
+        let table = try TokenTable.checked(vocabulary, path: vocabularyPath)
         var map: [UInt64: Merge] = [:]
         map.reserveCapacity(mergeList.count)
         for (rank, (left, right)) in mergeList.enumerated() {
@@ -67,18 +76,9 @@ public struct BPEModel: Sendable {
             }
             map[Self.key(a, b)] = Merge(rank: Int32(rank), newID: merged)
         }
-        merges = map
-
-        if let unknownToken {
-            guard let id = vocabulary[unknownToken] else {
-                throw TokenizerError.missingSpecialToken(path: vocabularyPath, token: unknownToken)
-            }
-            unknownID = id
-        } else {
-            unknownID = nil
-        }
-        self.fuseUnknown = fuseUnknown
-        self.ignoreMerges = ignoreMerges
+        try self.init(vocabulary: table, merges: map,
+                      unknownToken: unknownToken, fuseUnknown: fuseUnknown, ignoreMerges: ignoreMerges,
+                      vocabularyPath: vocabularyPath)
     }
 
     @inline(__always)
@@ -89,7 +89,7 @@ public struct BPEModel: Sendable {
     /// The ids of one word given as UTF-8 bytes.
     public func encode(word: [UInt8]) -> [Int32] {
         if word.isEmpty { return [] }
-        if ignoreMerges, let id = tokenToID[ByteEncoder.encode(word)] { return [id] }
+        if ignoreMerges, let id = vocabulary.id(ByteEncoder.encode(word)) { return [id] }
         if let hit = cache.get(word) { return hit }
         let ids = merge(initialSymbols(word))
         cache.set(word, ids)

@@ -45,11 +45,17 @@ public struct ByteLevelPreTokenizer: Sendable, Equatable {
 
     /// The words of `text`, each as its UTF-8 bytes (before the byte-to-character mapping).
     public func split(_ text: Substring) -> [[UInt8]] {
-        var scalars = Array(text.unicodeScalars)
-        if addPrefixSpace, scalars.first != " " { scalars.insert(" ", at: 0) }
+        let scalars = scalars(of: text)
         if scalars.isEmpty { return [] }
         guard useRegex else { return [utf8(scalars[...])] }
         return Self.wordRanges(scalars).map { utf8(scalars[$0]) }
+    }
+
+    /// The scalars the pattern runs over: the text's, after the prefix space when `addPrefixSpace`.
+    func scalars(of text: Substring) -> [Unicode.Scalar] {
+        var scalars = Array(text.unicodeScalars)
+        if addPrefixSpace, scalars.first != " " { scalars.insert(" ", at: 0) }
+        return scalars
     }
 
     /// The pattern, alternative by alternative, over scalar indices.
@@ -98,7 +104,7 @@ public struct ByteLevelPreTokenizer: Sendable, Equatable {
         }
     }
 
-    private func utf8(_ scalars: ArraySlice<Unicode.Scalar>) -> [UInt8] {
+    func utf8(_ scalars: ArraySlice<Unicode.Scalar>) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(scalars.count)
         for s in scalars { UTF8.encode(s) { bytes.append($0) } }

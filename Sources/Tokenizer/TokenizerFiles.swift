@@ -16,8 +16,20 @@ extension ByteLevelBPETokenizer {
         case vocabularyAndMerges
     }
 
+    /// How the big values (vocabulary, merges) are read (`package`: the benchmarks time both).
+    package enum Reader: Sendable {
+        /// Straight from the bytes into `TokenTable` and the merge map (`VocabularyJSONScanner`, `scanMerges`).
+        case fast
+        /// The obviously-correct twin: `JSONDecoder`, `String` splitting, `String` dictionaries.
+        case slow
+    }
+
     /// Reads the tokenizer of a model folder (e.g. a Hugging Face CLAP or RoBERTa snapshot).
     public init(folder: URL, choice: FileChoice = .automatic) throws {
+        try self.init(folder: folder, choice: choice, reader: .fast)
+    }
+
+    package init(folder: URL, choice: FileChoice, reader: Reader) throws {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) else {
             throw TokenizerError.missing(path: folder.path)
@@ -40,7 +52,7 @@ extension ByteLevelBPETokenizer {
         }
         if useJSON {
             if choice == .automatic, !exists(json) { throw TokenizerError.noTokenizerFiles(folder: folder.path) }
-            try self.init(tokenizerJSON: json, config: configURL)
+            try self.init(tokenizerJSON: json, config: configURL, reader: reader)
         } else {
             if exists(vocabulary), !exists(merges) {
                 throw TokenizerError.missingCompanion(path: vocabulary.path, companion: "merges.txt")
@@ -48,14 +60,22 @@ extension ByteLevelBPETokenizer {
             if exists(merges), !exists(vocabulary) {
                 throw TokenizerError.missingCompanion(path: merges.path, companion: "vocab.json")
             }
-            try self.init(vocabulary: vocabulary, merges: merges, config: configURL, specialTokensMap: specialMapURL)
+            try self.init(vocabulary: vocabulary, merges: merges, config: configURL, specialTokensMap: specialMapURL, reader: reader)
         }
     }
 
     /// Reads `tokenizer.json` (the `tokenizers` serialisation). `config` (tokenizer_config.json) only
     /// supplies the padding token when tokenizer.json does not name one.
     public init(tokenizerJSON url: URL, config: URL? = nil) throws {
-        let file = try TokenizerJSONFile.read(url)
+        try self.init(tokenizerJSON: url, config: config, reader: .fast)
+    }
+
+    init(tokenizerJSON url: URL, config: URL?, reader: Reader) throws {
+        let file: TokenizerJSONFile, scanned: TokenizerJSONFile.ScannedModel?
+        switch reader {
+        case .fast: (file, scanned) = try TokenizerJSONFile.read(url)
+        case .slow: (file, scanned) = (try TokenizerJSONFile.readSlow(url), nil)
+        }
         let path = url.path
         let model = file.model
         if let type = model.type, type != "BPE" { throw TokenizerError.unsupported(path: path, feature: "model type \(type)") }
@@ -77,11 +97,21 @@ extension ByteLevelBPETokenizer {
             throw TokenizerError.unsupported(path: path, feature: "decoder \(decoder.type)")
         }
 
-        let vocabulary = try Self.checkedVocabulary(model.vocab, path: path)
-        let bpe = try BPEModel(vocabulary: vocabulary, merges: try model.merges.pairs(path: path),
+        let bpe: BPEModel
+        if let scanned {
+            var table = scanned.vocabulary
+            try table.finish(path: path)
+            bpe = try BPEModel(vocabulary: table, merges: try scanned.merges(vocabulary: table, path: path),
+                               unknownToken: model.unkToken, fuseUnknown: model.fuseUnk ?? false,
+                               ignoreMerges: model.ignoreMerges ?? false, vocabularyPath: path)
+        } else {
+            bpe = try BPEModel(vocabulary: try Self.checkedVocabulary(model.vocab, path: path),
+                               merges: try model.merges.pairs(path: path),
                                unknownToken: model.unkToken, fuseUnknown: model.fuseUnk ?? false,
                                ignoreMerges: model.ignoreMerges ?? false, vocabularyPath: path, mergesPath: path,
                                mergeLocation: { "model.merges[\($0)]" })
+        }
+        let vocabulary = bpe.vocabulary
 
         var added: [AddedToken] = []
         for entry in file.addedTokens ?? [] {
@@ -97,7 +127,7 @@ extension ByteLevelBPETokenizer {
         }
         let addedVocabulary = AddedVocabulary(added)
         func lookup(_ token: String) -> Int32? {
-            added.first(where: { $0.content == token })?.id ?? vocabulary[token]
+            added.first(where: { $0.content == token })?.id ?? vocabulary.id(token)
         }
         let postProcessor = try Self.postProcessor(file.postProcessor, path: path, lookup: lookup)
 
@@ -116,15 +146,28 @@ extension ByteLevelBPETokenizer {
     /// special_tokens_map.json) become special added tokens and the text is wrapped as `<s> … </s>`.
     public init(vocabulary vocabularyURL: URL, merges mergesURL: URL, config: URL? = nil,
                 specialTokensMap: URL? = nil) throws {
+        try self.init(vocabulary: vocabularyURL, merges: mergesURL, config: config, specialTokensMap: specialTokensMap,
+                      reader: .fast)
+    }
+
+    init(vocabulary vocabularyURL: URL, merges mergesURL: URL, config: URL?, specialTokensMap: URL?,
+         reader: Reader) throws {
         let vocabPath = vocabularyURL.path
         let data = try readFile(vocabularyURL)
-        let scanned = data.withUnsafeBytes { try? VocabularyJSONScanner.vocabulary($0) }
-        let raw = try scanned ?? Self.decodeVocabularySlow(data, path: vocabPath)
-        let vocabulary = try Self.checkedVocabulary(raw, path: vocabPath)
-        let merges = try readMerges(mergesURL)
-        let bpe = try BPEModel(vocabulary: vocabulary, merges: merges.map { ($0.0, $0.1) }, unknownToken: nil,
+        let bpe: BPEModel
+        switch reader {
+        case .fast:
+            let table = try Self.scanVocabulary(data, path: vocabPath)
+            bpe = try BPEModel(vocabulary: table, merges: try scanMerges(mergesURL, vocabulary: table), unknownToken: nil,
+                               fuseUnknown: false, ignoreMerges: false, vocabularyPath: vocabPath)
+        case .slow:
+            let vocabulary = try Self.checkedVocabulary(try Self.decodeVocabularySlow(data, path: vocabPath), path: vocabPath)
+            let merges = try readMerges(mergesURL)
+            bpe = try BPEModel(vocabulary: vocabulary, merges: merges.map { ($0.0, $0.1) }, unknownToken: nil,
                                fuseUnknown: false, ignoreMerges: false, vocabularyPath: vocabPath,
                                mergesPath: mergesURL.path, mergeLocation: { "line \(merges[$0].line)" })
+        }
+        let vocabulary = bpe.vocabulary
 
         // transformers' RobertaTokenizer defaults; a config's names and flags override them.
         var specials = SpecialTokenConfig.robertaDefaults
@@ -139,20 +182,36 @@ extension ByteLevelBPETokenizer {
         for role in SpecialTokenConfig.roles {
             guard var token = specials.tokens[role], !added.contains(where: { $0.content == token.content }) else { continue }
             if let declared = specials.addedTokensDecoder[token.content] { token = declared }
-            guard let id = vocabulary[token.content] else {
+            guard let id = vocabulary.id(token.content) else {
                 throw TokenizerError.missingSpecialToken(path: vocabPath, token: token.content)
             }
             added.append(AddedToken(content: token.content, id: id, special: true, lstrip: token.lstrip,
                                     rstrip: token.rstrip, normalized: token.normalized))
         }
-        func id(_ role: String) -> Int32? { specials.tokens[role].flatMap { vocabulary[$0.content] } }
+        func id(_ role: String) -> Int32? { specials.tokens[role].flatMap { vocabulary.id($0.content) } }
         let cls = id("cls_token") ?? id("bos_token")
         let sep = id("sep_token") ?? id("eos_token")
         let postProcessor = (cls != nil && sep != nil) ? PostProcessor.roberta(cls: cls!, sep: sep!) : .none
-        let padding = specials.tokens["pad_token"].flatMap { t in vocabulary[t.content].map { (token: t.content, id: $0) } }
+        let padding = specials.tokens["pad_token"].flatMap { t in vocabulary.id(t.content).map { (token: t.content, id: $0) } }
         self.init(model: bpe, preTokenizer: ByteLevelPreTokenizer(addPrefixSpace: addPrefixSpace),
                   addedVocabulary: AddedVocabulary(added), postProcessor: postProcessor, padding: padding,
                   files: [vocabularyURL, mergesURL] + [specialTokensMap, config].compactMap { $0 })
+    }
+
+    /// vocab.json straight into a `TokenTable`; a file the scanner refuses goes through the slow twin, so
+    /// its error message is `JSONDecoder`'s.
+    static func scanVocabulary(_ data: Data, path: String) throws -> TokenTable {
+        let scanned: TokenTable? = data.withUnsafeBytes { raw in
+            guard VocabularyJSONScanner.isValidUTF8(raw) else { return nil }
+            var s = VocabularyJSONScanner(raw)
+            guard let table = try? s.tokenTableValue(), (try? s.expectEnd()) != nil else { return nil }
+            return table
+        }
+        if var table = scanned {
+            try table.finish(path: path)
+            return table
+        }
+        return try TokenTable.checked(try checkedVocabulary(try decodeVocabularySlow(data, path: path), path: path), path: path)
     }
 
     /// The slow twin of the vocabulary scan (and the error messages for files the scanner refuses):
@@ -257,27 +316,30 @@ func readFile(_ url: URL) throws -> Data {
     }
 }
 
-/// `merges.txt`: an optional `#version` line, then one merge per line, "left right", in rank order.
-/// Reference: tokenizers `models/bpe/model.rs` `convert_merges_to_hashmap` (lines starting with `#version`
-/// are skipped; any other line must split on " " into exactly two parts).
+/// `merges.txt`: an optional `#version` line, then one merge per line, "left right", in rank order. The slow,
+/// obviously-correct twin of `scanMerges` (tests compare the two). Lines and parts are split on Unicode
+/// scalars, not `Character`s: "\r\n" and a space before a combining mark are single `Character`s.
+/// Reference: tokenizers `models/bpe/model.rs` `convert_merges_to_hashmap` (`BufRead::lines`, which drops
+/// "\n" and "\r\n"; lines starting with `#version` are skipped; any other line must split on " " into
+/// exactly two parts).
 func readMerges(_ url: URL) throws -> [(String, String, line: Int)] {
     let data = try readFile(url)
     guard let text = String(data: data, encoding: .utf8) else {
         throw TokenizerError.malformedMerges(path: url.path, location: "the file", detail: "not UTF-8 text")
     }
     var merges: [(String, String, line: Int)] = []
-    var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-    if lines.last == "" { lines.removeLast() }   // the newline that ends the last line
+    var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
+    if lines.last?.isEmpty == true { lines.removeLast() }   // the newline that ends the last line
     merges.reserveCapacity(lines.count)
     for (index, rawLine) in lines.enumerated() {
         let line = rawLine.last == "\r" ? rawLine.dropLast() : rawLine
-        if line.hasPrefix("#version") { continue }
+        if line.starts(with: "#version".unicodeScalars) { continue }
         let parts = line.split(separator: " ", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-            let detail = line.isEmpty ? "empty line" : "\(parts.count) parts in \(String(reflecting: String(line.prefix(60))))"
-            throw TokenizerError.malformedMerges(path: url.path, location: "line \(index + 1)", detail: detail)
+            throw TokenizerError.malformedMerges(path: url.path, location: "line \(index + 1)",
+                                                 detail: mergeLineProblem(String(String.UnicodeScalarView(line))))
         }
-        merges.append((String(parts[0]), String(parts[1]), line: index + 1))
+        merges.append((String(String.UnicodeScalarView(parts[0])), String(String.UnicodeScalarView(parts[1])), line: index + 1))
     }
     return merges
 }

@@ -102,10 +102,11 @@ struct TokenizerJSONFile: Decodable {
             }
             switch self {
             case .strings(let lines):
+                // Split on Unicode scalars (a space before a combining mark is one `Character`).
                 return try lines.enumerated().map { index, line in
-                    let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+                    let parts = line.unicodeScalars.split(separator: " ", omittingEmptySubsequences: false)
                     guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                        throw bad(index, "\(parts.count) parts in \(String(reflecting: line))")
+                        throw bad(index, mergeLineProblem(line))
                     }
                     return (String(parts[0]), String(parts[1]))
                 }
@@ -163,13 +164,67 @@ struct TokenizerJSONFile: Decodable {
         case postProcessor = "post_processor"
     }
 
+    /// `model.vocab` and the place of `model.merges`, read by `VocabularyJSONScanner` (nearly all of the file's
+    /// bytes) with no `String` per token or merge.
+    struct ScannedModel {
+        /// Not yet `finish()`ed.
+        var vocabulary: TokenTable
+        /// The merges, resolved during the scan when `model.vocab` comes before `model.merges` (as tokenizers
+        /// writes them); nil otherwise, and `merges(vocabulary:path:)` reads them in a second pass.
+        var resolved: Result<[UInt64: BPEModel.Merge], Error>?
+        let data: Data
+        let mergesRange: Range<Int>
+
+        /// The merges resolved against `vocabulary` (the fast twin of `Merges.pairs` + the slow model initialiser).
+        func merges(vocabulary: TokenTable, path: String) throws -> [UInt64: BPEModel.Merge] {
+            if let resolved { return try resolved.get() }
+            let second: Result<[UInt64: BPEModel.Merge], Error>? = data.withUnsafeBytes { raw in
+                var s = VocabularyJSONScanner(raw, offset: mergesRange.lowerBound)
+                return try? Self.resolve(&s, vocabulary: vocabulary, path: path)
+            }
+            // The first pass read these very bytes.
+            guard let second else { throw TokenizerError.malformedJSON(path: path, detail: "model.merges changed while reading") }
+            return try second.get()
+        }
+
+        /// Reads `model.merges` at the cursor and resolves each merge against `vocabulary`. A merge that is
+        /// malformed or not in the vocabulary is the result's failure (the scan still reads the whole value).
+        static func resolve(_ s: inout VocabularyJSONScanner, vocabulary: TokenTable, path: String)
+            throws(VocabularyJSONScanner.Failure) -> Result<[UInt64: BPEModel.Merge], Error> {
+            var builder = MergeTableBuilder(vocabulary: vocabulary, path: path, expectedCount: vocabulary.entryCount)
+            var problem: Error?
+            try s.forEachMerge { index, item in
+                guard problem == nil else { return }
+                do {
+                    switch item {
+                    case .line(let line):
+                        guard let (left, right) = splitMergeLine(line) else {
+                            throw TokenizerError.malformedMerges(path: path, location: "model.merges[\(index)]",
+                                                                 detail: mergeLineProblem(String(decoding: line, as: UTF8.self)))
+                        }
+                        try builder.add(left, right, location: "model.merges[\(index)]")
+                    case .pair(let count, let first, let second):
+                        guard count == 2, !first.isEmpty, !second.isEmpty else {
+                            throw TokenizerError.malformedMerges(path: path, location: "model.merges[\(index)]", detail: "\(count) symbols")
+                        }
+                        try builder.add(first, second, location: "model.merges[\(index)]")
+                    }
+                } catch {
+                    problem = error
+                }
+            }
+            return problem.map { .failure($0) } ?? .success(builder.merges)
+        }
+    }
+
     /// Reads the file: `model.vocab` and `model.merges` (nearly all of its bytes) through
-    /// `VocabularyJSONScanner`, the small rest through `JSONDecoder`. A file the scanner does not accept
-    /// goes through `readSlow` instead, so errors (and any leniency) are exactly the decoder's.
-    static func read(_ url: URL) throws -> TokenizerJSONFile {
+    /// `VocabularyJSONScanner` (returned as `ScannedModel`; `model.vocab` and `model.merges` of the file are then
+    /// empty), the small rest through `JSONDecoder`. A file the scanner does not accept goes through `readSlow`
+    /// instead (scanned nil), so errors (and any leniency) are exactly the decoder's.
+    static func read(_ url: URL) throws -> (file: TokenizerJSONFile, scanned: ScannedModel?) {
         let data = try readFile(url)
         if let fast = try fastDecode(data, path: url.path) { return fast }
-        return try decodeSlow(data, path: url.path)
+        return (try decodeSlow(data, path: url.path), nil)
     }
 
     /// The obviously-correct twin: the whole file through `JSONDecoder`.
@@ -186,11 +241,14 @@ struct TokenizerJSONFile: Decodable {
     }
 
     /// nil when the scanner refuses the file or finds no `model.vocab` / `model.merges` (the slow path decides).
-    private static func fastDecode(_ data: Data, path: String) throws -> TokenizerJSONFile? {
-        let found: (vocab: [String: Int], vocabRange: Range<Int>, merges: Merges, mergesRange: Range<Int>)?
-        found = data.withUnsafeBytes { raw -> (vocab: [String: Int], vocabRange: Range<Int>, merges: Merges, mergesRange: Range<Int>)? in
+    private static func fastDecode(_ data: Data, path: String) throws -> (file: TokenizerJSONFile, scanned: ScannedModel?)? {
+        typealias Found = (vocab: TokenTable, vocabRange: Range<Int>, mergesRange: Range<Int>,
+                           resolved: Result<[UInt64: BPEModel.Merge], Error>?)
+        let found: Found? = data.withUnsafeBytes { raw -> Found? in
+            guard VocabularyJSONScanner.isValidUTF8(raw) else { return nil }
             var scanner = VocabularyJSONScanner(raw)
-            var vocab: ([String: Int], Range<Int>)?, merges: (Merges, Range<Int>)?
+            var vocab: (TokenTable, Range<Int>)?, merges: Range<Int>?
+            var resolved: Result<[UInt64: BPEModel.Merge], Error>?
             do {
                 try scanner.object { (s: inout VocabularyJSONScanner, key: String) throws(VocabularyJSONScanner.Failure) in
                     guard key == "model" else { try s.skipValue(); return }
@@ -198,8 +256,14 @@ struct TokenizerJSONFile: Decodable {
                         m.skipSpace()
                         let start = m.offset
                         switch field {
-                        case "vocab": let v = try m.vocabularyValue(); vocab = (v, start..<m.offset)
-                        case "merges": let v = try m.mergesValue(); merges = (v, start..<m.offset)
+                        case "vocab": let v = try m.tokenTableValue(); vocab = (v, start..<m.offset)
+                        case "merges":
+                            if let vocab {
+                                resolved = try ScannedModel.resolve(&m, vocabulary: vocab.0, path: path)
+                            } else {
+                                try m.forEachMerge { _, _ in }
+                            }
+                            merges = start..<m.offset
                         default: try m.skipValue()
                         }
                     }
@@ -209,7 +273,7 @@ struct TokenizerJSONFile: Decodable {
                 return nil
             }
             guard let vocab, let merges else { return nil }
-            return (vocab.0, vocab.1, merges.0, merges.1)
+            return (vocab.0, vocab.1, merges, resolved)
         }
         guard let found else { return nil }
         // The rest of the file with the two values emptied, for the decoder.
@@ -222,10 +286,8 @@ struct TokenizerJSONFile: Decodable {
             cursor = data.startIndex + range.upperBound
         }
         rest.append(data[cursor...])
-        var file = try decodeSlow(rest, path: path)
-        file.model.vocab = found.vocab
-        file.model.merges = found.merges
-        return file
+        let file = try decodeSlow(rest, path: path)
+        return (file, ScannedModel(vocabulary: found.vocab, resolved: found.resolved, data: data, mergesRange: found.mergesRange))
     }
 }
 

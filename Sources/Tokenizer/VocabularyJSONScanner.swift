@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 
 /// A small JSON scanner for the two big values of a tokenizer: the vocabulary (`{"token": id, …}`, the
@@ -48,46 +49,69 @@ struct VocabularyJSONScanner {
         return result
     }
 
-    /// `["a b", …]` or `[["a", "b"], …]` at the cursor (an empty array is the string form, as the decoder reads it).
-    mutating func mergesValue() throws(Failure) -> TokenizerJSONFile.Merges {
-        skipSpace()
-        try expect(UInt8(ascii: "["))
-        skipSpace()
-        if peek() == UInt8(ascii: "]") { offset += 1; return .strings([]) }
-        if peek() == UInt8(ascii: "[") {
-            var pairs: [[String]] = []
-            repeat {
-                skipSpace()
-                try expect(UInt8(ascii: "["))
-                var pair: [String] = []
-                skipSpace()
-                if peek() != UInt8(ascii: "]") {
-                    repeat { pair.append(try string()) } while try nextElement(closing: UInt8(ascii: "]"))
-                } else {
-                    offset += 1
+    /// One merge of `model.merges` as `forEachMerge` gives it.
+    enum MergeItem {
+        /// `"a b"`: the string's bytes.
+        case line(UnsafeRawBufferPointer)
+        /// `["a", "b"]`: how many strings the array held, and the first two (empty when absent).
+        case pair(count: Int, first: UnsafeRawBufferPointer, second: UnsafeRawBufferPointer)
+    }
+
+    /// `["a b", …]` or `[["a", "b"], …]` at the cursor, one call of `body(index, merge)` per merge, with no
+    /// `String` per merge. The form is the first element's; an array mixing the two is refused (as the
+    /// decoder refuses it).
+    mutating func forEachMerge(_ body: (Int, MergeItem) -> Void) throws(Failure) {
+        var pairs = false, index = 0
+        // A pair's strings: their place in the file when they hold no escape (nearly always), else a copy.
+        var ranges: [Range<Int>?] = [nil, nil]
+        var copies: [[UInt8]] = [[], []]
+        try elements(UInt8(ascii: "["), UInt8(ascii: "]")) { (s: inout VocabularyJSONScanner) throws(Failure) in
+            if index == 0 { pairs = s.peek() == UInt8(ascii: "[") }
+            if pairs {
+                var count = 0
+                try s.elements(UInt8(ascii: "["), UInt8(ascii: "]")) { (s: inout VocabularyJSONScanner) throws(Failure) in
+                    let k = count
+                    count += 1
+                    guard k < 2 else { try s.withStringBytes { _ in }; return }
+                    ranges[k] = try s.rawStringRange()
+                    if ranges[k] == nil {
+                        copies[k].removeAll(keepingCapacity: true)
+                        try s.withStringBytes { copies[k].append(contentsOf: $0) }
+                    }
                 }
-                pairs.append(pair)
-            } while try nextElement(closing: UInt8(ascii: "]"))
-            return .pairs(pairs)
+                func view(_ k: Int, _ use: (UnsafeRawBufferPointer) -> Void) {
+                    if k >= count { use(UnsafeRawBufferPointer(start: nil, count: 0)) }
+                    else if let r = ranges[k] { use(UnsafeRawBufferPointer(rebasing: s.bytes[r])) }
+                    else { copies[k].withUnsafeBytes(use) }
+                }
+                view(0) { f in view(1) { body(index, .pair(count: count, first: f, second: $0)) } }
+            } else {
+                try s.withStringBytes { body(index, .line($0)) }
+            }
+            index += 1
         }
-        var strings: [String] = []
-        repeat { strings.append(try string()) } while try nextElement(closing: UInt8(ascii: "]"))
-        return .strings(strings)
     }
 
     /// Calls `body` for each key of the object at the cursor, with the cursor at the value; `body` must
     /// consume the value.
     mutating func object(_ body: (inout VocabularyJSONScanner, String) throws(Failure) -> Void) throws(Failure) {
+        try elements(UInt8(ascii: "{"), UInt8(ascii: "}")) { (s: inout VocabularyJSONScanner) throws(Failure) in
+            let key = try s.string()
+            s.skipSpace()
+            try s.expect(UInt8(ascii: ":"))
+            try body(&s, key)
+        }
+    }
+
+    /// `open`, elements separated by commas, `close`; `element` reads one element (the cursor is at its
+    /// first byte).
+    private mutating func elements(_ open: UInt8, _ close: UInt8,
+                                   _ element: (inout VocabularyJSONScanner) throws(Failure) -> Void) throws(Failure) {
         skipSpace()
-        try expect(UInt8(ascii: "{"))
+        try expect(open)
         skipSpace()
-        if peek() == UInt8(ascii: "}") { offset += 1; return }
-        repeat {
-            let key = try string()
-            skipSpace()
-            try expect(UInt8(ascii: ":"))
-            try body(&self, key)
-        } while try nextElement(closing: UInt8(ascii: "}"))
+        if peek() == close { offset += 1; return }
+        repeat { try element(&self) } while try nextElement(closing: close)
     }
 
     /// Skips one value of any kind (the parts of tokenizer.json this scanner does not read).
@@ -97,10 +121,7 @@ struct VocabularyJSONScanner {
         case UInt8(ascii: "{"):
             try object { (s: inout VocabularyJSONScanner, _: String) throws(Failure) in try s.skipValue() }
         case UInt8(ascii: "["):
-            offset += 1
-            skipSpace()
-            if peek() == UInt8(ascii: "]") { offset += 1; return }
-            repeat { try skipValue() } while try nextElement(closing: UInt8(ascii: "]"))
+            try elements(UInt8(ascii: "["), UInt8(ascii: "]")) { (s: inout VocabularyJSONScanner) throws(Failure) in try s.skipValue() }
         case UInt8(ascii: "\""):
             _ = try string()
         case UInt8(ascii: "t"): try literal("true")
@@ -203,20 +224,21 @@ struct VocabularyJSONScanner {
     /// A JSON string, unescaped and checked to be valid UTF-8 without lone surrogates.
     mutating func string() throws(Failure) -> String {
         skipSpace()
-        try expect(UInt8(ascii: "\""))
-        let start = offset
+        let start = offset + 1
+        let s = try withStringBytes { String(validating: $0, as: UTF8.self) }
+        guard let s else { throw Failure(offset: start, detail: "invalid UTF-8 in a string") }
+        return s
+    }
+
+    /// Calls `body` with the unescaped UTF-8 bytes of the JSON string at the cursor (after optional white
+    /// space): the file's own bytes when the string has no escape, else a reused buffer. The bytes are not
+    /// checked to be valid UTF-8 (see `isValidUTF8`); escapes are checked (no lone surrogates).
+    mutating func withStringBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) throws(Failure) -> R {
         // Fast path: no escape before the closing quote; the bytes are the string.
-        while offset < bytes.count {
-            let c = bytes[offset]
-            if c == UInt8(ascii: "\"") {
-                let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<offset])
-                offset += 1
-                return try Self.decodeUTF8(raw, at: start)
-            }
-            if c == UInt8(ascii: "\\") { break }
-            if c < 0x20 { throw Failure(offset: offset, detail: "control character in a string") }
-            offset += 1
-        }
+        if let range = try rawStringRange() { return body(UnsafeRawBufferPointer(rebasing: bytes[range])) }
+        offset += 1
+        let start = offset
+        while bytes[offset] != UInt8(ascii: "\\") { offset += 1 }
         buffer.removeAll(keepingCapacity: true)
         buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<offset]))
         while true {
@@ -224,36 +246,14 @@ struct VocabularyJSONScanner {
             offset += 1
             switch c {
             case UInt8(ascii: "\""):
-                guard let s = buffer.withUnsafeBytes({ String(validating: $0, as: UTF8.self) }) else {
-                    throw Failure(offset: start, detail: "invalid UTF-8 in a string")
-                }
-                return s
+                return buffer.withUnsafeBytes { body($0) }
             case UInt8(ascii: "\\"):
-                guard let e = peek() else { throw Failure(offset: offset, detail: "unterminated string") }
-                offset += 1
-                switch e {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): buffer.append(e)
-                case UInt8(ascii: "b"): buffer.append(0x08)
-                case UInt8(ascii: "f"): buffer.append(0x0C)
-                case UInt8(ascii: "n"): buffer.append(0x0A)
-                case UInt8(ascii: "r"): buffer.append(0x0D)
-                case UInt8(ascii: "t"): buffer.append(0x09)
-                case UInt8(ascii: "u"):
-                    var scalar = try hex4()
-                    if scalar >= 0xD800, scalar < 0xDC00 {
-                        guard peek() == UInt8(ascii: "\\"), offset + 1 < bytes.count, bytes[offset + 1] == UInt8(ascii: "u") else {
-                            throw Failure(offset: offset, detail: "lone high surrogate in a \\u escape")
-                        }
-                        offset += 2
-                        let low = try hex4()
-                        guard low >= 0xDC00, low < 0xE000 else { throw Failure(offset: offset, detail: "bad low surrogate in a \\u escape") }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    } else if scalar >= 0xDC00, scalar < 0xE000 {
-                        throw Failure(offset: offset, detail: "lone low surrogate in a \\u escape")
-                    }
-                    buffer.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
-                default:
-                    throw Failure(offset: offset - 1, detail: "invalid escape '\\\(Character(Unicode.Scalar(e)))'")
+                switch JSONStringEscape.decode(bytes, at: offset) {
+                case .scalar(let scalar, let length):
+                    offset += length
+                    UTF8.encode(scalar) { buffer.append($0) }
+                case let problem:
+                    throw Failure(offset: offset - 1, detail: "bad escape in a string (\(problem))")
                 }
             default:
                 if c < 0x20 { throw Failure(offset: offset - 1, detail: "control character in a string") }
@@ -262,26 +262,69 @@ struct VocabularyJSONScanner {
         }
     }
 
-    private mutating func hex4() throws(Failure) -> UInt32 {
-        guard offset + 4 <= bytes.count else { throw Failure(offset: offset, detail: "short \\u escape") }
-        var v: UInt32 = 0
-        for _ in 0..<4 {
+    /// The place in the file of the JSON string at the cursor (after optional white space), when it holds
+    /// no escape: the cursor moves past it. nil when it holds one: the cursor stays at its opening quote.
+    mutating func rawStringRange() throws(Failure) -> Range<Int>? {
+        skipSpace()
+        let quote = offset
+        try expect(UInt8(ascii: "\""))
+        while offset < bytes.count {
             let c = bytes[offset]
-            let digit: UInt32
-            switch c {
-            case 0x30...0x39: digit = UInt32(c - 0x30)
-            case 0x41...0x46: digit = UInt32(c - 0x41 + 10)
-            case 0x61...0x66: digit = UInt32(c - 0x61 + 10)
-            default: throw Failure(offset: offset, detail: "bad hex digit in a \\u escape")
+            if c == UInt8(ascii: "\"") {
+                offset += 1
+                return (quote + 1)..<(offset - 1)
             }
-            v = v << 4 | digit
+            if c == UInt8(ascii: "\\") { offset = quote; return nil }
+            if c < 0x20 { throw Failure(offset: offset, detail: "control character in a string") }
             offset += 1
         }
-        return v
+        throw Failure(offset: offset, detail: "unterminated string")
     }
 
-    private static func decodeUTF8(_ raw: UnsafeRawBufferPointer, at offset: Int) throws(Failure) -> String {
-        guard let s = String(validating: raw, as: UTF8.self) else { throw Failure(offset: offset, detail: "invalid UTF-8 in a string") }
-        return s
+    /// Whether all of `bytes` is valid UTF-8. Checked once per file, so that the strings in it need no check
+    /// of their own: a string's bytes lie between ASCII quotes, so they are valid when the file is.
+    static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            // Eight ASCII bytes at a time.
+            if i + 8 <= n, bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                i += 8
+                continue
+            }
+            let b = bytes[i]
+            if b < 0x80 { i += 1; continue }
+            // The well-formed sequences of Unicode Table 3-7.
+            func inRange(_ k: Int, _ lo: UInt8, _ hi: UInt8) -> Bool { i + k < n && bytes[i + k] >= lo && bytes[i + k] <= hi }
+            switch b {
+            case 0xC2...0xDF: guard inRange(1, 0x80, 0xBF) else { return false }; i += 2
+            case 0xE0: guard inRange(1, 0xA0, 0xBF), inRange(2, 0x80, 0xBF) else { return false }; i += 3
+            case 0xE1...0xEC, 0xEE, 0xEF: guard inRange(1, 0x80, 0xBF), inRange(2, 0x80, 0xBF) else { return false }; i += 3
+            case 0xED: guard inRange(1, 0x80, 0x9F), inRange(2, 0x80, 0xBF) else { return false }; i += 3
+            case 0xF0: guard inRange(1, 0x90, 0xBF), inRange(2, 0x80, 0xBF), inRange(3, 0x80, 0xBF) else { return false }; i += 4
+            case 0xF1...0xF3: guard inRange(1, 0x80, 0xBF), inRange(2, 0x80, 0xBF), inRange(3, 0x80, 0xBF) else { return false }; i += 4
+            case 0xF4: guard inRange(1, 0x80, 0x8F), inRange(2, 0x80, 0xBF), inRange(3, 0x80, 0xBF) else { return false }; i += 4
+            default: return false
+            }
+        }
+        return true
+    }
+
+    /// `{"token": id, …}` at the cursor into a `TokenTable`, without a `String` per key. The caller has
+    /// checked the whole buffer with `isValidUTF8`. A repeated key keeps its last id.
+    mutating func tokenTableValue() throws(Failure) -> TokenTable {
+        var table = TokenTable(expectedCount: max(16, bytes.count / 16))
+        try elements(UInt8(ascii: "{"), UInt8(ascii: "}")) { (s: inout VocabularyJSONScanner) throws(Failure) in
+            let keyStart = s.offset
+            let entry = try s.withStringBytes { table.insertKey($0) }
+            s.skipSpace()
+            try s.expect(UInt8(ascii: ":"))
+            let id = try s.integer()
+            guard id >= 0, id <= Int(TokenTable.maximumID) else {
+                throw Failure(offset: keyStart, detail: "id \(id) is out of range")
+            }
+            table.setID(Int32(id), entry: entry)
+        }
+        return table
     }
 }

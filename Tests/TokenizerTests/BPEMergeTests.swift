@@ -54,7 +54,7 @@ struct BPEMergeTests {
 
     func pieces(_ model: BPEModel, _ text: String, naive: Bool = false) -> [String] {
         let symbols = model.initialSymbols(Array(text.utf8))
-        return (naive ? model.mergeNaive(symbols) : model.merge(symbols)).map { model.idToToken[Int($0)]! }
+        return (naive ? model.mergeNaive(symbols) : model.merge(symbols)).map { model.vocabulary.token($0)! }
     }
 
     @Test("merges apply by rank, not left to right; ties go to the leftmost pair")
@@ -71,7 +71,7 @@ struct BPEMergeTests {
     @Test("the byte-level pieces of a word come from GPT-2's real merges: Ġbarking, Ġdog")
     func realMerges() {
         let t = TokenizerFixtures.tokenizer("gpt2-roberta", .vocabularyAndMerges)
-        func bpe(_ s: String) -> [String] { t.model.encode(word: Array(s.utf8)).map { t.model.idToToken[Int($0)]! } }
+        func bpe(_ s: String) -> [String] { t.model.encode(word: Array(s.utf8)).map { t.model.vocabulary.token($0)! } }
         #expect(bpe(" barking") == ["Ġbarking"])
         #expect(bpe(" dog") == ["Ġdog"])
         #expect(bpe("magpie") == ["mag", "pie"])

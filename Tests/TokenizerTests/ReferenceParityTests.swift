@@ -112,8 +112,7 @@ struct ReferenceParityTests {
     func sameTokenizerFromEitherFiles(vocabulary: String) {
         let a = TokenizerFixtures.tokenizer(vocabulary, .vocabularyAndMerges)
         let b = TokenizerFixtures.tokenizer(vocabulary, .tokenizerJSON)
-        #expect(a.model.tokenToID == b.model.tokenToID)
-        #expect(a.model.idToToken == b.model.idToToken)
+        #expect(a.model.vocabulary == b.model.vocabulary && a.model.vocabulary.idCount > 1000)
         #expect(a.model.merges.count == b.model.merges.count)
         #expect(a.model.merges.allSatisfy { key, m in b.model.merges[key].map { $0.rank == m.rank && $0.newID == m.newID } ?? false })
         #expect(a.addedVocabulary.tokens.sorted { $0.id < $1.id } == b.addedVocabulary.tokens.sorted { $0.id < $1.id })
