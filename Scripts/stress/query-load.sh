@@ -24,7 +24,7 @@ N=${N:-630000}; D=${D:-512}; NLIST=${NLIST:-1024}; NPROBE=${NPROBE:-16}; K=${K:-
 IVF_QUERIES=${IVF_QUERIES:-1000000}; FLAT_QUERIES=${FLAT_QUERIES:-20000}; RSS_SLACK_KIB=${RSS_SLACK_KIB:-4096}
 WORK=${WORK:-.build/stress-load}; BIN=${BIN:-.build/release/audio-index}; PYTHON=${PYTHON:-python3}
 data=${DATA:-$WORK/n$N-d$D}; LOCK=${LOCK:-}; WINDOW=${WINDOW:-540}; PAUSE=${PAUSE:-30}
-mkdir -p "$data"
+mkdir -p "$data" "$WORK"
 [[ -x "$BIN" ]] || { echo "query-load: $BIN not found; swift build -c release --product audio-index (or set BIN)" >&2; exit 2; }
 
 if [[ ! -f "$data/base.npy" ]]; then
