@@ -19,17 +19,24 @@ public struct LoadedClip: Sendable, Equatable {
 /// float32, `to_mono`, then `resample(res_type="soxr_hq")`), in that order.
 public enum AudioLoader {
     public static func load48kMono(path: String) throws(AudioIOError) -> LoadedClip {
-        try prepare(try AudioDecoder.decode(path: path))
+        try prepare(try AudioDecoder.decode(path: path), name: path)
     }
 
     public static func load48kMono(bytes: some ContiguousBytes, name: String) throws(AudioIOError) -> LoadedClip {
-        try prepare(try AudioDecoder.decode(bytes: bytes, name: name))
+        try prepare(try AudioDecoder.decode(bytes: bytes, name: name), name: name)
     }
 
     /// Mixes and resamples an already decoded (hence validated) file.
-    public static func prepare(_ audio: DecodedAudio) throws(AudioIOError) -> LoadedClip {
+    /// Finite input can still overflow: a float file with samples near ±3.4e38 sums past the float32
+    /// range in the downmix or the resampler's filter (FuzzAudioDecode found one), so the output is
+    /// checked and such a clip is refused like a file holding non-finite samples.
+    public static func prepare(_ audio: DecodedAudio, name: String = "the decoded clip") throws(AudioIOError) -> LoadedClip {
         let mono = Downmix.mono(audio)
         let samples = try Resampler.resample(mono, from: audio.sampleRate, to: Resampler.targetRate)
+        if let bad = samples.firstIndex(where: { !$0.isFinite }) {
+            throw .nonFiniteSample(path: name, frame: bad, channel: 0,
+                                   value: "\(samples[bad]) after mixing to mono and resampling to 48 kHz (samples too large for float32)")
+        }
         return LoadedClip(samples: samples, nativeSampleRate: audio.sampleRate, nativeChannels: audio.channels,
                           nativeFrames: audio.frames, format: audio.format)
     }
